@@ -1,0 +1,1 @@
+#include "kvol/store/store.h"
