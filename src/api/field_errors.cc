@@ -23,10 +23,14 @@ Path Path::Key(std::string_view key) const {
 namespace {
 
 // Go's %#v for the values validation reports: strings quoted, numbers and bools bare.
+// Invalid UTF-8 in a user's value is printed with U+FFFD instead of throwing.
+std::string Dump(const nlohmann::json& v) {
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string FormatValue(const nlohmann::json& v) {
-  if (v.is_string()) return nlohmann::json(v.get<std::string>()).dump();
   if (v.is_null()) return "null";
-  return v.dump();
+  return Dump(v);
 }
 
 }  // namespace
@@ -69,15 +73,24 @@ std::string FieldError::ToString() const {
 
 const char* FieldError::Reason() const {
   switch (type) {
-    case ErrorType::kRequired: return "FieldValueRequired";
-    case ErrorType::kInvalid: return "FieldValueInvalid";
-    case ErrorType::kNotSupported: return "FieldValueNotSupported";
-    case ErrorType::kDuplicate: return "FieldValueDuplicate";
-    case ErrorType::kForbidden: return "FieldValueForbidden";
-    case ErrorType::kTooLong: return "FieldValueTooLong";
-    case ErrorType::kTooMany: return "FieldValueTooMany";
-    case ErrorType::kNotFound: return "FieldValueNotFound";
-    case ErrorType::kTypeInvalid: return "FieldValueTypeInvalid";
+    case ErrorType::kRequired:
+      return "FieldValueRequired";
+    case ErrorType::kInvalid:
+      return "FieldValueInvalid";
+    case ErrorType::kNotSupported:
+      return "FieldValueNotSupported";
+    case ErrorType::kDuplicate:
+      return "FieldValueDuplicate";
+    case ErrorType::kForbidden:
+      return "FieldValueForbidden";
+    case ErrorType::kTooLong:
+      return "FieldValueTooLong";
+    case ErrorType::kTooMany:
+      return "FieldValueTooMany";
+    case ErrorType::kNotFound:
+      return "FieldValueNotFound";
+    case ErrorType::kTypeInvalid:
+      return "FieldValueTypeInvalid";
   }
   return "FieldValueInvalid";
 }
@@ -88,13 +101,14 @@ FieldError Required(const Path& p, std::string detail) {
 FieldError InvalidValue(const Path& p, nlohmann::json value, std::string detail) {
   return {ErrorType::kInvalid, p.str(), std::move(value), std::move(detail)};
 }
-FieldError NotSupported(const Path& p, nlohmann::json value, const std::vector<std::string>& valid) {
+FieldError NotSupported(const Path& p, nlohmann::json value,
+                        const std::vector<std::string>& valid) {
   std::string d;
   if (!valid.empty()) {
     d = "supported values: ";
     for (size_t i = 0; i < valid.size(); ++i) {
       if (i) d += ", ";
-      d += nlohmann::json(valid[i]).dump();
+      d += Dump(nlohmann::json(valid[i]));
     }
   }
   return {ErrorType::kNotSupported, p.str(), std::move(value), d};

@@ -17,7 +17,8 @@ Time FormatTime(int64_t unixSeconds) {
 
 Time Now() {
   auto now = std::chrono::system_clock::now();
-  return FormatTime(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  return FormatTime(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
 }
 
 int64_t ParseTime(const Time& t) {

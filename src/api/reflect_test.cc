@@ -37,8 +37,21 @@ TEST(Reflect, WrongTypeNamesTheField) {
   ObjectMeta m;
   FromJson(in, m, ctx, Path("metadata"));
   ASSERT_EQ(ctx.errors.size(), 2u);
-  EXPECT_EQ(ctx.errors[0].ToString(), "metadata.labels[a]: Invalid value: true: expected string, got boolean");
-  EXPECT_EQ(ctx.errors[1].ToString(), "metadata.name: Invalid value: 5: expected string, got number");
+  EXPECT_EQ(ctx.errors[0].ToString(),
+            "metadata.labels[a]: Invalid value: true: expected string, got boolean");
+  EXPECT_EQ(ctx.errors[1].ToString(),
+            "metadata.name: Invalid value: 5: expected string, got number");
+}
+
+}  // namespace
+}  // namespace kvol::api
+
+namespace kvol::api {
+namespace {
+
+TEST(FieldErrors, InvalidUtf8InAValueIsPrintedNotThrown) {
+  FieldError e = InvalidValue(Path("metadata").Child("name"), json(std::string("a\xff")), "bad");
+  EXPECT_EQ(e.ToString(), "metadata.name: Invalid value: \"a\xEF\xBF\xBD\": bad");
 }
 
 }  // namespace

@@ -53,8 +53,8 @@ const KindOps* Scheme::ByName(std::string_view name) const {
     group = n.substr(dot + 1);
     n = n.substr(0, dot);
     if (!group.empty() && group.back() == '.') group.pop_back();
-    if (auto d2 = group.find('.'); d2 != std::string::npos && group.substr(0, d2).size() <= 3 &&
-                                   group[0] == 'v') {
+    if (auto d2 = group.find('.');
+        d2 != std::string::npos && group.substr(0, d2).size() <= 3 && group[0] == 'v') {
       group = group.substr(d2 + 1);  // "v1.storage.k8s.io" -> group after the version
     } else if (group.size() <= 3 && !group.empty() && group[0] == 'v') {
       group.clear();  // "pvc.v1" -> core

@@ -3,7 +3,8 @@
 // Every validation and decoding failure names the field it is about, with Kubernetes' own
 // wording, so `kvol validate`, the API server's 422 Status (details.causes[]) and kubectl all
 // print what a cluster user already knows:
-//   spec.accessModes[1]: Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany", ...
+//   spec.accessModes[1]: Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany",
+//   ...
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -44,8 +45,8 @@ enum class ErrorType {
 
 struct FieldError {
   ErrorType type;
-  std::string field;    // the path, e.g. "spec.accessModes[1]"
-  nlohmann::json value; // the bad value (null when there is none)
+  std::string field;     // the path, e.g. "spec.accessModes[1]"
+  nlohmann::json value;  // the bad value (null when there is none)
   std::string detail;
 
   // "Unsupported value: \"x\": supported values: \"a\", \"b\"" (without the field).

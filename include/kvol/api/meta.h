@@ -59,8 +59,8 @@ struct ObjectMeta {
   std::vector<std::string> finalizers;
   std::vector<ManagedFieldsEntry> managedFields;
   KVOL_REFLECT(ObjectMeta, name, generateName, namespace_, selfLink, uid, resourceVersion,
-               generation, creationTimestamp, deletionTimestamp, deletionGracePeriodSeconds,
-               labels, annotations, ownerReferences, finalizers, managedFields)
+               generation, creationTimestamp, deletionTimestamp, deletionGracePeriodSeconds, labels,
+               annotations, ownerReferences, finalizers, managedFields)
 };
 
 struct ListMeta {
@@ -119,8 +119,7 @@ struct ObjectReference {
   std::string apiVersion;
   std::string resourceVersion;
   std::string fieldPath;
-  KVOL_REFLECT(ObjectReference, kind, namespace_, name, uid, apiVersion, resourceVersion,
-               fieldPath)
+  KVOL_REFLECT(ObjectReference, kind, namespace_, name, uid, apiVersion, resourceVersion, fieldPath)
 };
 
 struct LocalObjectReference {

@@ -6,6 +6,9 @@
 // as Kubernetes prints it: the format of the parsed suffix family is kept, and the value is
 // written with the largest suffix that keeps it an integer ("1.5Gi" -> "1536Mi", "1000M" -> "1G",
 // "0.5" -> "500m", "1e3" -> "1e3"); values smaller than 1 nano round up to 1n, as in Kubernetes.
+// BinarySI values are capped at 2^63-1 when parsed ("9Ei"), as Kubernetes does.
+// Limits (Kubernetes has none): at most 38 significant digits after rounding to nano, or Parse
+// fails; a sum that would need more keeps only its larger term.
 //
 // Thread safety: a value type.
 #pragma once
@@ -54,10 +57,15 @@ class Quantity {
  private:
   static int Compare(const Quantity& a, const Quantity& b);
 
-  // value = mantissa_ * 10^scale_, exactly.
+  void Normalize();  // strips trailing zeros of mantissa_ into scale_
+
+  // value = mantissa_ * 10^scale_, exactly; |mantissa_| < 10^38 without trailing zeros.
   __int128 mantissa_ = 0;
   int32_t scale_ = 0;
   Format format_ = Format::kDecimalSI;
+  // Kubernetes keeps the parsed text when it is already canonical ("5Mi", "100m", "12e6") and
+  // prints it back as written; cleared by arithmetic.
+  std::string s_;
 };
 
 template <>

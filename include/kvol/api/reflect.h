@@ -77,13 +77,13 @@ constexpr FieldDesc<S, M> MakeField(std::string_view name, M S::*member) {
 #define KVOL_FOR_EACH_AGAIN() KVOL_FOR_EACH_HELPER
 #define KVOL_FIELD_DESC(m) ::kvol::api::MakeField(#m, &KvolSelf::m)
 
-#define KVOL_REFLECT(Type, ...)                                        \
-  using KvolSelf = Type;                                               \
-  static constexpr auto KvolFields() {                                 \
+#define KVOL_REFLECT(Type, ...)                                          \
+  using KvolSelf = Type;                                                 \
+  static constexpr auto KvolFields() {                                   \
     return std::make_tuple(KVOL_FOR_EACH(KVOL_FIELD_DESC, __VA_ARGS__)); \
-  }                                                                    \
-  friend bool operator==(const Type& a, const Type& b) {               \
-    return ::kvol::api::ToJson(a) == ::kvol::api::ToJson(b);           \
+  }                                                                      \
+  friend bool operator==(const Type& a, const Type& b) {                 \
+    return ::kvol::api::ToJson(a) == ::kvol::api::ToJson(b);             \
   }
 
 template <class T, class = void>
@@ -148,7 +148,8 @@ struct JsonTraits<I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I
       } else {
         v = j.get<I>();
       }
-    } else if (j.is_number_float() && j.get<double>() == static_cast<double>(static_cast<int64_t>(j.get<double>()))) {
+    } else if (j.is_number_float() &&
+               j.get<double>() == static_cast<double>(static_cast<int64_t>(j.get<double>()))) {
       v = static_cast<I>(j.get<double>());
     } else if (!j.is_null()) {
       detail::TypeError(j, p, "integer", ctx);
@@ -298,9 +299,7 @@ struct IntOrString {
 
 template <>
 struct JsonTraits<IntOrString> {
-  static json Encode(const IntOrString& v) {
-    return v.isString ? json(v.strVal) : json(v.intVal);
-  }
+  static json Encode(const IntOrString& v) { return v.isString ? json(v.strVal) : json(v.intVal); }
   static bool IsEmpty(const IntOrString& v) { return !v.isString && v.intVal == 0; }
   static void Decode(const json& j, const Path& p, IntOrString& v, DecodeContext& ctx) {
     if (j.is_string()) {

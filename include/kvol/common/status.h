@@ -92,17 +92,16 @@ class [[nodiscard]] Result {
 }  // namespace kvol
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define KVOL_RETURN_IF_ERROR(expr)         \
-  do {                                     \
-    ::kvol::Status _kvol_st = (expr);      \
-    if (!_kvol_st.ok()) return _kvol_st;   \
+#define KVOL_RETURN_IF_ERROR(expr)       \
+  do {                                   \
+    ::kvol::Status _kvol_st = (expr);    \
+    if (!_kvol_st.ok()) return _kvol_st; \
   } while (0)
 
 #define KVOL_CONCAT_INNER(a, b) a##b
 #define KVOL_CONCAT(a, b) KVOL_CONCAT_INNER(a, b)
 // KVOL_ASSIGN_OR_RETURN(auto x, F()): x = F().value(), or return F()'s Status.
-#define KVOL_ASSIGN_OR_RETURN(lhs, expr)                              \
-  auto KVOL_CONCAT(_kvol_r, __LINE__) = (expr);                        \
-  if (!KVOL_CONCAT(_kvol_r, __LINE__).ok())                            \
-    return KVOL_CONCAT(_kvol_r, __LINE__).status();                    \
+#define KVOL_ASSIGN_OR_RETURN(lhs, expr)                                                    \
+  auto KVOL_CONCAT(_kvol_r, __LINE__) = (expr);                                             \
+  if (!KVOL_CONCAT(_kvol_r, __LINE__).ok()) return KVOL_CONCAT(_kvol_r, __LINE__).status(); \
   lhs = std::move(KVOL_CONCAT(_kvol_r, __LINE__)).value()

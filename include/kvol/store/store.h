@@ -18,8 +18,9 @@
 //   answered with Code::kExpired ("too old"), like etcd's ErrCompacted and the API's 410.
 // - Finalizers (Kubernetes' semantics, implemented once for every backend): Delete of an object
 //   whose metadata.finalizers is non-empty only sets metadata.deletionTimestamp (and
-//   deletionGracePeriodSeconds 0); an Update that leaves such an object with no finalizers removes
-//   it (watchers see DELETED).
+//   deletionGracePeriodSeconds 0); an Update that removes the last finalizer of an object marked
+//   for deletion with no grace period left (deletionGracePeriodSeconds absent or 0) removes it
+//   (watchers see DELETED), as kube-apiserver's shouldDeleteDuringUpdate does.
 //
 // Thread safety: every method may be called from any thread concurrently.
 // Watch callbacks run on a store-owned thread, one event at a time per watcher, in order; they
@@ -60,8 +61,9 @@ struct Op {
   enum class Type { kCreate, kUpdate, kDelete };
   Type type = Type::kUpdate;
   std::string key;
-  json value;                                // kCreate / kUpdate
-  Revision expectedRevision = kAnyRevision;  // kUpdate / kDelete: the object's modRevision must equal this
+  json value;  // kCreate / kUpdate
+  // kUpdate / kDelete: the object's modRevision must equal this.
+  Revision expectedRevision = kAnyRevision;
   // kDelete only: when false, Kubernetes' finalizer rule applies (an object with finalizers only
   // gets deletionTimestamp set); when true the key is removed whatever its finalizers say.
   bool force = false;
@@ -89,8 +91,8 @@ struct ListOptions {
 
 struct ListResult {
   std::vector<Object> items;
-  Revision revision = 0;      // the snapshot revision (the list's resourceVersion)
-  std::string continueToken;  // empty when this was the last page
+  Revision revision = 0;            // the snapshot revision (the list's resourceVersion)
+  std::string continueToken;        // empty when this was the last page
   int64_t remainingItemCount = -1;  // -1 when unknown (a filter was used)
 };
 
@@ -109,7 +111,7 @@ class WatchHandle {
 
 struct WatchOptions {
   std::string prefix;
-  Revision afterRevision = 0;  // deliver events with revision > this; 0 = from now on
+  Revision afterRevision = 0;               // deliver events with revision > this; 0 = from now on
   std::function<bool(const json&)> filter;  // applied to the object (for deletes: its last state)
 };
 
@@ -136,6 +138,10 @@ class Store {
   // Drops history at and below `rev`; watches and snapshot lists at or below it get kExpired.
   virtual Status Compact(Revision rev) = 0;
   virtual Revision CompactedRevision() = 0;
+  // Automatic compaction policy (what the server calls periodically, like kube-apiserver's
+  // 5-minute compaction loop): keeps the last `keep` revisions of history, i.e. compacts at
+  // CurrentRevision() - keep when that is above CompactedRevision(); otherwise does nothing.
+  Status CompactKeepingLast(Revision keep);
 
   // Convenience wrappers over Txn.
   Result<Object> Create(const std::string& key, json value);
@@ -145,8 +151,7 @@ class Store {
                         bool* deleted = nullptr);
   // Read-modify-write with retry on conflict: `fn` gets the current object and edits it; returning
   // a non-OK Status aborts. A no-op (value unchanged) writes nothing.
-  Result<Object> GuaranteedUpdate(const std::string& key,
-                                  const std::function<Status(json&)>& fn);
+  Result<Object> GuaranteedUpdate(const std::string& key, const std::function<Status(json&)>& fn);
 };
 
 }  // namespace kvol::store

@@ -1,0 +1,144 @@
+// Binder: the PersistentVolume controller (Kubernetes' pv_controller.go), in one worker:
+// binding, dynamic provisioning through ControllerDrivers, reclaim (Retain/Delete/Recycle),
+// Lost claims, and the "why Pending" explanations. See docs/design/binder.md.
+//
+// Keys on the queue are store keys of PVs ("/registry/persistentvolumes/<name>") and PVCs
+// ("/registry/persistentvolumeclaims/<ns>/<name>"). A worker pass takes every ready key, syncs
+// volumes first, then claims in creation order (store createRevision), and commits the pass's
+// writes with one TxnBatch per phase. Each bind is ONE Txn (PV claimRef + phase Bound, PVC
+// volumeName + annotations + status Bound), both ops with revision preconditions, so a crash
+// never leaves half a bind and a PV is never bound to two claims. A volume chosen for a claim
+// is reserved for the rest of the pass; written objects are assumed into the informer caches at
+// once (their watch events are then ignored). A failed write re-queues its key with backoff.
+//
+// Why Pending: every Pending claim carries status.conditions[type=Pending] (status True, reason,
+// message) and an Event with the same reason and message; when no volume fits, the message
+// names up to `explainLimit` near-miss volumes with the one criterion each fails.
+//
+// WaitForFirstConsumer: a claim of such a class waits for volume.kubernetes.io/selected-node
+// (set by the scheduler); then the binder runs Kubernetes' scheduler-path match (node affinity
+// against that node) and, failing that, provisions on that node.
+//
+// Finalizers: every claim and volume the binder writes gets kubernetes.io/pvc-protection /
+// kubernetes.io/pv-protection (the ProtectionController only removes them).
+//
+// Thread safety: RegisterHandlers() before the informers start; ProcessKeys()/Run() from one
+// thread at a time; handlers may run on any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "kvol/api/types_pod.h"
+#include "kvol/api/types_pv.h"
+#include "kvol/api/types_storage.h"
+#include "kvol/controller/event_recorder.h"
+#include "kvol/controller/informer.h"
+#include "kvol/controller/volume_index.h"
+#include "kvol/controller/workqueue.h"
+#include "kvol/driver/driver.h"
+
+namespace kvol::controller {
+
+using PVInformer = Informer<api::PersistentVolume>;
+using PVCInformer = Informer<api::PersistentVolumeClaim>;
+using ClassInformer = Informer<api::StorageClass>;
+using NodeInformer = Informer<api::Node>;
+using PodInformer = Informer<api::Pod>;
+
+// The condition type kvol puts on Pending claims.
+inline constexpr const char* kClaimConditionPending = "Pending";
+
+struct BinderOptions {
+  std::string nodeName;  // where Immediate-mode local volumes are provisioned
+  size_t maxBatch = 50000;
+  size_t explainLimit = 3;
+  std::function<api::Time()> now;       // default api::Now
+  std::function<std::string()> newUID;  // default: random UUID v4
+};
+
+class Binder {
+ public:
+  Binder(store::Store& s, PVInformer& pvs, PVCInformer& pvcs, ClassInformer& classes,
+         NodeInformer& nodes, EventRecorder& events,
+         std::map<std::string, driver::ControllerDriver*> drivers, BinderOptions opts);
+
+  void RegisterHandlers();
+  WorkQueue& queue() { return queue_; }
+  // Syncs `keys` (taken from queue()) and marks them Done / Forget / AddRateLimited.
+  void ProcessKeys(std::vector<std::string> keys);
+  // Worker loop: until queue().ShutDown().
+  void Run();
+  // Periodic resync: every PV and PVC key.
+  void EnqueueAll();
+
+ private:
+  using PVItem = PVInformer::ItemPtr;
+  using PVCItem = PVCInformer::ItemPtr;
+  struct Write {
+    std::string key;  // the queue key the write belongs to
+    std::vector<store::Op> ops;
+    std::function<void()> onOk;
+  };
+  struct Pass {
+    std::vector<Write> writes;
+    std::unordered_set<std::string> reserved;  // PV names chosen in this pass
+    std::map<std::string, Status> failed;      // queue key -> error
+  };
+
+  void Flush(Pass& pass);
+  void Assume(const store::Object& o, bool deleted);
+
+  // Claims (binder_claim.cc).
+  Status SyncClaim(const std::string& key, Pass& pass);
+  Status SyncUnboundClaim(const PVCItem& c, Pass& pass);
+  Status SyncBoundClaim(const PVCItem& c, Pass& pass);
+  void StageBind(const PVItem& v, const PVCItem& c, Pass& pass, const std::string& key);
+  // `base`: the claim JSON to start from (with other edits), or nullptr for the cached one.
+  void StagePending(const PVCItem& c, const std::string& reason, const std::string& message,
+                    Pass& pass, const char* eventType, const store::json* base = nullptr);
+  void StageLost(const PVCItem& c, const std::string& reason, const std::string& message,
+                 Pass& pass);
+  std::string NearMisses(const MatchInput& in);
+  bool DelayBinding(const api::PersistentVolumeClaim& c);
+  const api::StorageClass* DefaultClass(std::vector<ClassInformer::ItemPtr>& hold);
+
+  // Provisioning (binder_provision.cc).
+  Status Provision(const PVCItem& c, const std::string& cls, const std::string& nearMisses,
+                   Pass& pass);
+
+  // Volumes and reclaim (binder_volume.cc).
+  Status SyncVolume(const std::string& key, Pass& pass);
+  Status Reclaim(const PVItem& v, Pass& pass);
+  void StageVolumePhase(const PVItem& v, const std::string& phase, const std::string& message,
+                        Pass& pass, const std::string& reason = "");
+
+  store::Store& store_;
+  PVInformer& pvs_;
+  PVCInformer& pvcs_;
+  ClassInformer& classes_;
+  NodeInformer& nodes_;
+  EventRecorder& events_;
+  std::map<std::string, driver::ControllerDriver*> drivers_;
+  BinderOptions opts_;
+  WorkQueue queue_;
+
+  std::mutex indexMu_;
+  VolumeIndex index_;  // guarded by indexMu_
+};
+
+// JSON helpers shared by the controllers.
+namespace jsonutil {
+store::json& Annotations(store::json& obj);
+bool EnsureFinalizer(store::json& obj, const char* finalizer);  // true when added
+bool RemoveFinalizer(store::json& obj, const char* finalizer);  // true when removed
+bool HasFinalizer(const store::json& obj, const char* finalizer);
+std::string NewUID();
+}  // namespace jsonutil
+
+}  // namespace kvol::controller

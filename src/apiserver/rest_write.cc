@@ -1,0 +1,479 @@
+// create, update (PUT), patch and delete, with Kubernetes' admission and update strategies.
+#include <variant>
+
+#include "kvol/api/meta.h"
+#include "kvol/apiserver/admission.h"
+#include "kvol/apiserver/errors.h"
+#include "kvol/patch/patch.h"
+#include "object_meta.h"
+#include "rest.h"
+
+namespace kvol::apiserver {
+
+namespace {
+
+constexpr int kMaxRetries = 8;
+
+Reply R(Response r) {
+  Reply out;
+  out.response = std::move(r);
+  return out;
+}
+
+Response BadRequest(const std::string& m) { return StatusResponse(400, "BadRequest", m); }
+
+std::string MediaType(const std::string& contentType) {
+  std::string t = contentType.substr(0, contentType.find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  return t;
+}
+
+// The body of a POST or PUT as JSON, or the error to answer.
+std::variant<json, Response> ParseBody(const RestContext& c) {
+  std::string mt = MediaType(c.req.Header("content-type"));
+  if (!mt.empty() && mt != "application/json" && mt != "*/*") {
+    return StatusResponse(415, "UnsupportedMediaType",
+                          "the body of the request was in an unknown format - accepted media "
+                          "types include: application/json");
+  }
+  json body = json::parse(c.req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return BadRequest(
+        "couldn't get version/kind; json parse error: the request body is not a "
+        "JSON object");
+  }
+  return body;
+}
+
+std::string Meta(const json& obj, const char* field) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return "";
+  auto f = m->find(field);
+  return f != m->end() && f->is_string() ? f->get<std::string>() : "";
+}
+
+// apiVersion/kind in the body must name this resource's kind when present.
+std::optional<Response> CheckTypeMeta(const api::ResourceInfo& info, const json& obj) {
+  auto av = obj.find("apiVersion");
+  if (av != obj.end() && av->is_string() && !av->get<std::string>().empty() &&
+      *av != info.ApiVersion()) {
+    return BadRequest("the API version in the data (" + av->get<std::string>() +
+                      ") does not match the expected API version (" + info.ApiVersion() + ")");
+  }
+  auto k = obj.find("kind");
+  if (k != obj.end() && k->is_string() && !k->get<std::string>().empty() && *k != info.kind) {
+    return BadRequest("the kind in the data (" + k->get<std::string>() +
+                      ") does not match the expected kind (" + info.kind + ")");
+  }
+  return std::nullopt;
+}
+
+// Typed decode; unknown fields are answered per ?fieldValidation= (Strict: 400, Warn or absent:
+// Warning headers, Ignore: dropped).
+std::variant<json, Response> Decode(const RestContext& c, const json& in,
+                                    std::vector<std::pair<std::string, std::string>>* warnings) {
+  const auto& info = c.info();
+  api::Decoded d = c.rr.ops->Normalize(in);
+  std::string prefix =
+      info.kind + " in version \"" + info.version + "\" cannot be handled as a " + info.kind + ": ";
+  if (!d.errors.empty()) return BadRequest(prefix + api::Join(d.errors, ", "));
+  std::string fv = c.req.Query("fieldValidation");
+  if (!d.unknownFields.empty()) {
+    if (fv == "Strict") {
+      std::string m = prefix + "strict decoding error: ";
+      for (size_t i = 0; i < d.unknownFields.size(); ++i) {
+        if (i) m += ", ";
+        m += "unknown field \"" + d.unknownFields[i] + "\"";
+      }
+      return BadRequest(m);
+    }
+    if (fv != "Ignore") {
+      for (const auto& f : d.unknownFields) {
+        warnings->push_back({"Warning", "299 - \"unknown field \\\"" + f + "\\\"\""});
+      }
+    }
+  }
+  SetTypeMeta(info, d.object);
+  return std::move(d.object);
+}
+
+json WithoutVolatile(json o) {
+  if (o.contains("metadata") && o["metadata"].is_object()) {
+    o["metadata"].erase("resourceVersion");
+    o["metadata"].erase("managedFields");
+  }
+  return o;
+}
+
+// Everything but metadata and status: what bumps metadata.generation.
+json SpecPart(const json& o) {
+  json s = o;
+  if (s.is_object()) {
+    s.erase("metadata");
+    s.erase("status");
+  }
+  return s;
+}
+
+bool KeepsStatusOnCreate(const api::ResourceInfo& info) {
+  return info.group.empty() && info.kind == "Node";
+}
+
+void DefaultPhase(const api::ResourceInfo& info, json& obj) {
+  if (!info.group.empty()) return;
+  if (info.kind != "PersistentVolumeClaim" && info.kind != "PersistentVolume" && info.kind != "Pod")
+    return;
+  json& st = obj["status"];
+  if (!st.is_object()) st = json::object();
+  if (!st.contains("phase")) st["phase"] = "Pending";
+}
+
+Response WithWarnings(Response r, const std::vector<std::pair<std::string, std::string>>& w) {
+  for (const auto& h : w) r.headers.push_back(h);
+  return r;
+}
+
+bool DryRun(const Request& req) { return req.Query("dryRun") == "All"; }
+
+// Update strategy: from the decoded new object and the live one, the object to write (or the
+// error to answer).
+std::variant<json, Response> PrepareUpdate(const RestContext& c, json in, const json& old) {
+  const auto& info = c.info();
+  json& meta = in["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  std::string name = meta.value("name", "");
+  if (name.empty()) {
+    meta["name"] = c.rr.name;
+  } else if (name != c.rr.name) {
+    return BadRequest("the name of the object (" + name + ") does not match the name on the URL (" +
+                      c.rr.name + ")");
+  }
+  if (info.namespaced) {
+    std::string ns = meta.value("namespace", "");
+    if (ns.empty()) {
+      meta["namespace"] = c.rr.ns;
+    } else if (ns != c.rr.ns) {
+      return BadRequest(
+          "the namespace of the provided object does not match the namespace sent on the request");
+    }
+  }
+  json out;
+  if (c.rr.subresource == "status") {
+    out = old;
+    if (in.contains("status")) {
+      out["status"] = in["status"];
+    } else {
+      out.erase("status");
+    }
+  } else {
+    out = std::move(in);
+    json& m = out["metadata"];
+    const json& om = old["metadata"];
+    for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp",
+                          "deletionGracePeriodSeconds", "generation"}) {
+      if (om.contains(f)) {
+        m[f] = om[f];
+      } else {
+        m.erase(f);
+      }
+    }
+    if (info.hasStatus) {
+      if (old.contains("status")) {
+        out["status"] = old["status"];
+      } else {
+        out.erase("status");
+      }
+    }
+  }
+  out = c.rr.ops->Default(out);
+  SetTypeMeta(info, out);
+  if (SpecPart(out) != SpecPart(old)) {
+    out["metadata"]["generation"] = old["metadata"].value("generation", int64_t{0}) + 1;
+  }
+  api::ErrorList errs = c.rr.ops->ValidateUpdate(out, old);
+  if (!errs.empty()) return InvalidResponse(info, c.rr.name, errs);
+  return out;
+}
+
+// Writes `obj` over `old` (expected revision `expected`); answers the object as stored. A write
+// that changes nothing is skipped and answers the live object (same resourceVersion).
+std::variant<json, Response, Status> Commit(const RestContext& c, json obj, const json& old,
+                                            store::Revision expected) {
+  if (WithoutVolatile(obj) == WithoutVolatile(old)) return old;
+  obj["metadata"].erase("resourceVersion");
+  if (DryRun(c.req)) return obj;
+  auto r = c.store().Txn({store::Op::Update(c.Key(), obj, expected)});
+  if (!r.ok()) {
+    if (r.status().IsConflict()) return r.status();
+    if (r.status().IsNotFound()) return NotFoundResponse(c.info(), c.rr.name);
+    return ErrorResponse(r.status());
+  }
+  return Present(c.info(), r->objects.at(0));
+}
+
+int64_t ParseRv(const std::string& rv) {
+  try {
+    size_t pos = 0;
+    int64_t v = std::stoll(rv, &pos);
+    return pos == rv.size() ? v : -1;
+  } catch (...) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+Reply HandleCreate(const RestContext& c) {
+  const auto& info = c.info();
+  if (!c.rr.subresource.empty()) return R(MethodNotAllowed());
+  auto body = ParseBody(c);
+  if (auto* e = std::get_if<Response>(&body)) return R(*e);
+  json& in = std::get<json>(body);
+  if (auto e = CheckTypeMeta(info, in)) return R(*e);
+  std::vector<std::pair<std::string, std::string>> warnings;
+  auto dec = Decode(c, in, &warnings);
+  if (auto* e = std::get_if<Response>(&dec)) return R(*e);
+  json obj = std::move(std::get<json>(dec));
+  json& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  if (info.namespaced) {
+    std::string ns = meta.value("namespace", "");
+    if (ns.empty()) {
+      meta["namespace"] = c.rr.ns;
+    } else if (ns != c.rr.ns) {
+      return R(BadRequest(
+          "the namespace of the provided object does not match the namespace sent on the request"));
+    }
+  } else {
+    meta.erase("namespace");
+  }
+  std::string generateName = meta.value("generateName", "");
+  if (meta.value("name", "").empty() && generateName.empty()) {
+    return R(InvalidResponse(
+        info, "",
+        {api::Required(api::Path("metadata").Child("name"), "name or generateName is required")}));
+  }
+  if (info.hasStatus && !KeepsStatusOnCreate(info)) obj.erase("status");
+  meta.erase("resourceVersion");
+  meta.erase("deletionTimestamp");
+  meta.erase("deletionGracePeriodSeconds");
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = api::FormatTime(c.Now());
+  meta["generation"] = 1;
+  if (Status s = AdmitCreate(c.store(), info, obj); !s.ok()) return R(ErrorResponse(s));
+  obj = c.rr.ops->Default(obj);
+  SetTypeMeta(info, obj);
+  DefaultPhase(info, obj);
+
+  if (info.namespaced) {
+    auto ns = c.store().Get(store::KeyFor("namespaces", "", c.rr.ns));
+    if (!ns.ok()) {
+      if (ns.status().IsNotFound()) {
+        api::ResourceInfo nsInfo;
+        nsInfo.resource = "namespaces";
+        return R(NotFoundResponse(nsInfo, c.rr.ns));
+      }
+      return R(ErrorResponse(ns.status()));
+    }
+  }
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    if (!generateName.empty() && obj["metadata"].value("name", "").empty()) {
+      obj["metadata"]["name"] = generateName + RandomSuffix();
+    }
+    std::string name = obj["metadata"].value("name", "");
+    api::ErrorList errs = c.rr.ops->ValidateCreate(obj);
+    if (!errs.empty()) return R(InvalidResponse(info, name, errs));
+    if (DryRun(c.req)) return R(WithWarnings(JsonResponse(obj, 201), warnings));
+    auto r = c.store().Txn({store::Op::Create(store::KeyFor(info.resource, c.rr.ns, name), obj)});
+    if (r.ok()) {
+      return R(WithWarnings(JsonResponse(Present(info, r->objects.at(0)), 201), warnings));
+    }
+    if (r.status().IsAlreadyExists()) {
+      if (!generateName.empty() && Meta(in, "name").empty()) {
+        obj["metadata"].erase("name");  // another random suffix
+        continue;
+      }
+      return R(AlreadyExistsResponse(info, name));
+    }
+    return R(ErrorResponse(r.status()));
+  }
+  return R(StatusResponse(500, "InternalError", "could not find a free name for " + generateName));
+}
+
+Reply HandleUpdate(const RestContext& c) {
+  const auto& info = c.info();
+  auto body = ParseBody(c);
+  if (auto* e = std::get_if<Response>(&body)) return R(*e);
+  json& in = std::get<json>(body);
+  if (auto e = CheckTypeMeta(info, in)) return R(*e);
+  std::vector<std::pair<std::string, std::string>> warnings;
+  auto dec = Decode(c, in, &warnings);
+  if (auto* e = std::get_if<Response>(&dec)) return R(*e);
+  std::string rv = Meta(in, "resourceVersion");
+  int64_t want = rv.empty() ? -1 : ParseRv(rv);
+  if (!rv.empty() && want < 0) {
+    return R(BadRequest("invalid resourceVersion: " + rv));
+  }
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto old = c.store().Get(c.Key());
+    if (!old.ok()) {
+      if (old.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
+      return R(ErrorResponse(old.status()));
+    }
+    if (want >= 0 && want != old->modRevision) {
+      return R(ConflictResponse(info, c.rr.name, kObjectModified));
+    }
+    json oldObj = Present(info, *old);
+    auto prepared = PrepareUpdate(c, std::get<json>(dec), oldObj);
+    if (auto* e = std::get_if<Response>(&prepared)) return R(*e);
+    auto done = Commit(c, std::move(std::get<json>(prepared)), oldObj, old->modRevision);
+    if (auto* e = std::get_if<Response>(&done)) return R(*e);
+    if (auto* s = std::get_if<Status>(&done)) {
+      if (want >= 0) return R(ConflictResponse(info, c.rr.name, kObjectModified));
+      (void)s;
+      continue;
+    }
+    return R(WithWarnings(JsonResponse(std::get<json>(done)), warnings));
+  }
+  return R(ConflictResponse(info, c.rr.name, kObjectModified));
+}
+
+Reply HandlePatch(const RestContext& c) {
+  const auto& info = c.info();
+  std::string mt = MediaType(c.req.Header("content-type"));
+  enum { kMerge, kJson, kStrategic } type;
+  if (mt == "application/merge-patch+json") {
+    type = kMerge;
+  } else if (mt == "application/json-patch+json") {
+    type = kJson;
+  } else if (mt == "application/strategic-merge-patch+json") {
+    type = kStrategic;
+  } else {
+    return R(StatusResponse(415, "UnsupportedMediaType",
+                            "the body of the request was in an unknown format - accepted media "
+                            "types include: application/json-patch+json, "
+                            "application/merge-patch+json, "
+                            "application/strategic-merge-patch+json"));
+  }
+  json p = json::parse(c.req.body, nullptr, false);
+  if (p.is_discarded()) return R(BadRequest("error decoding patch: invalid JSON"));
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto old = c.store().Get(c.Key());
+    if (!old.ok()) {
+      if (old.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
+      return R(ErrorResponse(old.status()));
+    }
+    json oldObj = Present(info, *old);
+    Result<json> patched =
+        type == kMerge  ? patch::ApplyMergePatch(oldObj, p)
+        : type == kJson ? patch::ApplyJsonPatch(oldObj, p)
+                        : patch::ApplyStrategicMergePatch(oldObj, p, info.ApiVersion(), info.kind);
+    if (!patched.ok()) {
+      const Status& s = patched.status();
+      if (s.code() == Code::kInvalid) return R(StatusResponse(422, "Invalid", s.message()));
+      return R(ErrorResponse(s));
+    }
+    if (!patched->is_object()) return R(BadRequest("the patch did not produce an object"));
+    if (auto e = CheckTypeMeta(info, *patched)) return R(*e);
+    std::string rv = Meta(*patched, "resourceVersion");
+    if (!rv.empty() && rv != std::to_string(old->modRevision)) {
+      return R(ConflictResponse(info, c.rr.name, kObjectModified));
+    }
+    std::vector<std::pair<std::string, std::string>> warnings;
+    auto dec = Decode(c, *patched, &warnings);
+    if (auto* e = std::get_if<Response>(&dec)) return R(*e);
+    auto prepared = PrepareUpdate(c, std::move(std::get<json>(dec)), oldObj);
+    if (auto* e = std::get_if<Response>(&prepared)) return R(*e);
+    auto done = Commit(c, std::move(std::get<json>(prepared)), oldObj, old->modRevision);
+    if (auto* e = std::get_if<Response>(&done)) return R(*e);
+    if (std::holds_alternative<Status>(done)) continue;  // raced with another writer: reapply
+    return R(WithWarnings(JsonResponse(std::get<json>(done)), warnings));
+  }
+  return R(ConflictResponse(info, c.rr.name, kObjectModified));
+}
+
+Reply HandleDelete(const RestContext& c) {
+  const auto& info = c.info();
+  json opts = json::object();
+  if (!c.req.body.empty()) {
+    opts = json::parse(c.req.body, nullptr, false);
+    if (opts.is_discarded() || !opts.is_object()) {
+      return R(BadRequest("the body of the request is not a valid DeleteOptions object"));
+    }
+  }
+  std::optional<int64_t> grace;
+  if (opts.contains("gracePeriodSeconds") && opts["gracePeriodSeconds"].is_number_integer()) {
+    grace = opts["gracePeriodSeconds"].get<int64_t>();
+  }
+  if (std::string g = c.req.Query("gracePeriodSeconds"); !g.empty()) {
+    int64_t v = ParseRv(g);
+    if (v < 0) return R(BadRequest("invalid gracePeriodSeconds: " + g));
+    grace = v;
+  }
+  std::string pp = opts.value("propagationPolicy", c.req.Query("propagationPolicy"));
+  if (!pp.empty() && pp != "Orphan" && pp != "Background" && pp != "Foreground") {
+    return R(InvalidResponse(info, c.rr.name,
+                             {api::NotSupported(api::Path("propagationPolicy"), pp,
+                                                {"Foreground", "Background", "Orphan"})}));
+  }
+  bool dryRun = DryRun(c.req) ||
+                (opts.contains("dryRun") && opts["dryRun"].is_array() && !opts["dryRun"].empty());
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto old = c.store().Get(c.Key());
+    if (!old.ok()) {
+      if (old.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
+      return R(ErrorResponse(old.status()));
+    }
+    json oldObj = Present(info, *old);
+    if (auto pre = opts.find("preconditions"); pre != opts.end() && pre->is_object()) {
+      std::string uid = pre->value("uid", "");
+      std::string have = oldObj["metadata"].value("uid", "");
+      if (!uid.empty() && uid != have) {
+        return R(ConflictResponse(
+            info, c.rr.name,
+            "Precondition failed: UID in precondition: " + uid + ", UID in object meta: " + have));
+      }
+      std::string rv = pre->value("resourceVersion", "");
+      std::string haveRv = std::to_string(old->modRevision);
+      if (!rv.empty() && rv != haveRv) {
+        return R(ConflictResponse(info, c.rr.name,
+                                  "Precondition failed: ResourceVersion in precondition: " + rv +
+                                      ", ResourceVersion in object meta: " + haveRv));
+      }
+    }
+    if (dryRun) return R(JsonResponse(oldObj));
+    // Pods on a node are deleted gracefully: marked, and removed by their node once stopped
+    // (which deletes again with gracePeriodSeconds=0), as the kubelet does.
+    if (info.group.empty() && info.kind == "Pod" && !oldObj["spec"].value("nodeName", "").empty()) {
+      int64_t g = grace.value_or(oldObj["spec"].value("terminationGracePeriodSeconds", 30));
+      if (g > 0) {
+        json& m = oldObj["metadata"];
+        int64_t current = m.value("deletionGracePeriodSeconds", int64_t{-1});
+        if (m.contains("deletionTimestamp") && current >= 0 && current <= g) {
+          return R(JsonResponse(oldObj));
+        }
+        json upd = oldObj;
+        upd["metadata"]["deletionTimestamp"] = api::FormatTime(c.Now() + g);
+        upd["metadata"]["deletionGracePeriodSeconds"] = g;
+        upd["metadata"].erase("resourceVersion");
+        auto r = c.store().Txn({store::Op::Update(c.Key(), upd, old->modRevision)});
+        if (!r.ok()) {
+          if (r.status().IsConflict()) continue;
+          if (r.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
+          return R(ErrorResponse(r.status()));
+        }
+        return R(JsonResponse(Present(info, r->objects.at(0))));
+      }
+    }
+    auto r = c.store().Txn({store::Op::Delete(c.Key(), old->modRevision)});
+    if (!r.ok()) {
+      if (r.status().IsConflict()) continue;
+      if (r.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
+      return R(ErrorResponse(r.status()));
+    }
+    return R(JsonResponse(Present(info, r->objects.at(0))));
+  }
+  return R(ConflictResponse(info, c.rr.name, kObjectModified));
+}
+
+}  // namespace kvol::apiserver

@@ -1,0 +1,93 @@
+#include "bootstrap.h"
+
+#include "kvol/api/meta.h"
+#include "kvol/apiserver/admission.h"
+
+namespace kvol::server {
+
+using api::json;
+using apiserver::Request;
+
+namespace {
+
+// Runs one request through the handler as the daemon itself.
+apiserver::Response Call(const apiserver::ApiHandler& h, const std::string& method,
+                         const std::string& target, const json& body = nullptr,
+                         const std::string& contentType = "application/json") {
+  std::map<std::string, std::string> headers = {{"content-type", contentType}};
+  if (!h.options().token.empty()) headers["authorization"] = "Bearer " + h.options().token;
+  Request req =
+      Request::Make(method, target, body.is_null() ? "" : body.dump(), std::move(headers));
+  return h.Handle(req).response;
+}
+
+Status Failed(const std::string& what, const apiserver::Response& r) {
+  return Internal(what + ": HTTP " + std::to_string(r.status) + ": " + r.body);
+}
+
+}  // namespace
+
+Status EnsureNamespaces(const apiserver::ApiHandler& h) {
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    auto r = Call(h, "POST", "/api/v1/namespaces",
+                  {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}});
+    if (r.status != 201 && r.status != 409) return Failed(std::string("namespace ") + ns, r);
+  }
+  return Status::Ok();
+}
+
+Status EnsureBuiltinClasses(const apiserver::ApiHandler& h) {
+  auto get = Call(h, "GET", "/apis/storage.k8s.io/v1/storageclasses/local");
+  if (get.status == 200) return Status::Ok();
+  if (get.status != 404) return Failed("storageclass local", get);
+  auto def = apiserver::DefaultStorageClass(*h.options().store);
+  if (!def.ok()) return def.status();
+  json meta = {{"name", "local"}};
+  if (!*def) meta["annotations"] = {{apiserver::kDefaultClassAnnotation, "true"}};
+  json sc = {{"apiVersion", "storage.k8s.io/v1"},
+             {"kind", "StorageClass"},
+             {"metadata", meta},
+             {"provisioner", "kvol.io/local"},
+             {"reclaimPolicy", "Delete"},
+             {"volumeBindingMode", "WaitForFirstConsumer"},
+             {"allowVolumeExpansion", false}};
+  auto r = Call(h, "POST", "/apis/storage.k8s.io/v1/storageclasses", sc);
+  if (r.status != 201 && r.status != 409) return Failed("storageclass local", r);
+  return Status::Ok();
+}
+
+Status RegisterNode(const apiserver::ApiHandler& h, const std::string& name,
+                    const std::string& zone) {
+  std::string now = api::Now();
+  json labels = {{"kubernetes.io/hostname", name}};
+  if (!zone.empty()) labels["topology.kubernetes.io/zone"] = zone;
+  json status = {{"conditions",
+                  {{{"type", "Ready"},
+                    {"status", "True"},
+                    {"reason", "KubeletReady"},
+                    {"message", "kvol node agent is ready"},
+                    {"lastHeartbeatTime", now},
+                    {"lastTransitionTime", now}}}},
+                 {"addresses", {{{"type", "Hostname"}, {"address", name}}}}};
+  json node = {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata", {{"name", name}, {"labels", labels}}},
+               {"status", status}};
+  auto r = Call(h, "POST", "/api/v1/nodes", node);
+  if (r.status == 201) return Status::Ok();
+  if (r.status != 409) return Failed("node " + name, r);
+  // Already registered (a restart): refresh labels and the Ready condition.
+  json p = {{"metadata", {{"labels", labels}}}};
+  auto m = Call(h, "PATCH", "/api/v1/nodes/" + name, p, "application/merge-patch+json");
+  if (m.status != 200) return Failed("node " + name, m);
+  auto s = Call(h, "PATCH", "/api/v1/nodes/" + name + "/status", {{"status", status}},
+                "application/merge-patch+json");
+  if (s.status == 404) {  // a Node kind without the status subresource
+    s = Call(h, "PATCH", "/api/v1/nodes/" + name, {{"status", status}},
+             "application/merge-patch+json");
+  }
+  if (s.status != 200) return Failed("node " + name + " status", s);
+  return Status::Ok();
+}
+
+}  // namespace kvol::server

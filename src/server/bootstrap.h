@@ -1,0 +1,20 @@
+// Internal to kvol_server: the objects every kvol cluster starts with, made through the API
+// handler (so they get the same admission, defaulting and metadata as any client's objects).
+#pragma once
+
+#include <string>
+
+#include "kvol/apiserver/handler.h"
+#include "kvol/common/status.h"
+
+namespace kvol::server {
+
+// "default", "kube-system", "kube-public", "kube-node-lease", when missing.
+Status EnsureNamespaces(const apiserver::ApiHandler& h);
+// The `local` StorageClass when missing; default-class annotation only when no class is default.
+Status EnsureBuiltinClasses(const apiserver::ApiHandler& h);
+// Creates or refreshes the local Node (labels, Ready condition).
+Status RegisterNode(const apiserver::ApiHandler& h, const std::string& name,
+                    const std::string& zone);
+
+}  // namespace kvol::server

@@ -1,0 +1,24 @@
+// The in-process components `kvol serve` runs beside the API server, in start order. Each starts
+// after the API serves and before the ready line; its stop function runs at shutdown in reverse
+// order (see serve.h).
+#include "kvol/controller/manager.h"
+#include "kvol/server/serve.h"
+
+namespace kvol::server {
+
+std::vector<ComponentStart> DefaultComponents() {
+  std::vector<ComponentStart> out;
+  // kube-controller-manager + kube-scheduler: binder, provisioner, reclaimer, protection,
+  // scheduler, all meeting the API server at the store.
+  out.push_back([](const ServeContext& ctx) -> Result<std::function<void()>> {
+    controller::ControllerManagerOptions o;
+    o.nodeName = ctx.nodeName.empty() ? DefaultNodeName() : ctx.nodeName;
+    o.dataDir = ctx.options->dataDir;
+    auto mgr = std::make_shared<controller::ControllerManager>(*ctx.store, o);
+    KVOL_RETURN_IF_ERROR(mgr->Start());
+    return std::function<void()>([mgr] { mgr->Stop(); });
+  });
+  return out;
+}
+
+}  // namespace kvol::server

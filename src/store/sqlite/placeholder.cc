@@ -1,1 +1,0 @@
-// SQLite backend: see sqlite_store.h
