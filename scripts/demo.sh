@@ -17,7 +17,8 @@ trap cleanup EXIT
 
 "$KVOL" serve --data-dir "$DIR" --listen 127.0.0.1:0 >"$DIR/ready" 2>"$DIR/serve.log" &
 pid=$!
-for _ in $(seq 100); do grep -q '^kvol ready ' "$DIR/ready" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q '^kvol ready ' "$DIR/ready" && break; sleep 0.05; done
+grep -q '^kvol ready ' "$DIR/ready" || { echo "kvol serve did not become ready:" >&2; cat "$DIR/serve.log" >&2; exit 1; }
 echo "\$ kvol serve --data-dir $DIR --listen 127.0.0.1:0"
 cat "$DIR/ready"
 export KUBECONFIG=$DIR/kubeconfig

@@ -15,6 +15,7 @@
 #include "kvol/api/scheme.h"
 #include "kvol/apiserver/handler.h"
 #include "kvol/apiserver/http_server.h"
+#include "kvol/apiserver/peer_cred.h"
 #include "kvol/store/sqlite_store.h"
 
 namespace kvol::server {
@@ -77,6 +78,13 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
   ::chmod(opts.dataDir.c_str(), 0700);
   auto listen = ParseListen(opts.listen);
   if (!listen.ok()) return Fail(listen.status());
+  if (listen->first != "localhost" && !apiserver::IsLoopbackAddress(listen->first)) {
+    // The contract serves https (CA inline in the kubeconfig) off loopback; until TLS exists, a
+    // token must not cross a network in clear text.
+    return Fail(BadRequest("--listen " + opts.listen +
+                           ": serving on a non-loopback address needs TLS, which kvol does not "
+                           "have yet; listen on 127.0.0.1"));
+  }
   if (!opts.storeUrl.empty() && opts.storeUrl.rfind("sqlite://", 0) != 0) {
     return Fail(Unavailable("store " + opts.storeUrl + " is not supported yet (only SQLite)"));
   }

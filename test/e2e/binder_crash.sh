@@ -1,0 +1,147 @@
+#!/bin/bash
+# End-to-end crash test of the binder: N static PVs and N claims are applied while `kvol serve` is
+# SIGKILLed KILLS times at random moments and restarted on the same data directory; afterwards every
+# claim must be Bound, no PV may be bound to two claims, and each PV's claimRef must name the claim
+# that names it.
+# Usage: binder_crash.sh <path-to-kvol> <source-dir> [N=300] [KILLS=3] [SETTLE_SECONDS=30] [MAX_GAP_TENTHS=9]
+# (a kill comes 0.1 .. MAX_GAP_TENTHS/10 seconds after the previous ready line).
+set -u
+KVOL=$(realpath "${1:?usage: binder_crash.sh <kvol> <source-dir> [N] [KILLS] [SETTLE_SECONDS]}")
+N=${3:-300}
+KILLS=${4:-3}
+SETTLE=${5:-30}
+MAXGAP=${6:-9}
+if ! command -v kubectl >/dev/null; then
+  echo "SKIP: kubectl not installed"
+  exit 0
+fi
+WORK=$(mktemp -d)
+DATA=$WORK/data
+PID=
+APPLIER=
+cleanup() {
+  if [ -n "$APPLIER" ]; then kill "$APPLIER" 2>/dev/null; wait "$APPLIER" 2>/dev/null; fi
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+# expect NAME WANT GOT
+expect() {
+  if [ "$2" != "$3" ]; then
+    fail "$1"
+    diff <(echo "$2") <(echo "$3") | head -20 | sed 's/^/    /'
+  else
+    echo "ok: $1"
+  fi
+}
+
+STARTS=0
+# start: run `kvol serve` on $DATA and wait for its ready line (kubeconfig is rewritten each time).
+start() {
+  STARTS=$((STARTS + 1))
+  local out=$WORK/stdout.$STARTS
+  "$KVOL" serve --data-dir "$DATA" --listen 127.0.0.1:0 >"$out" 2>"$WORK/stderr.$STARTS" &
+  PID=$!
+  for _ in $(seq 1 400); do
+    [ -s "$out" ] && break
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if ! grep -qE '^kvol ready http://127\.0\.0\.1:[0-9]+$' "$out"; then
+    echo "FAIL: no ready line on start $STARTS; stderr:"
+    tail -20 "$WORK/stderr.$STARTS"
+    exit 1
+  fi
+}
+
+export KUBECONFIG=$DATA/kubeconfig
+K="kubectl --cache-dir $WORK/cache --request-timeout=5s"
+cd "$WORK"
+
+# One multi-document manifest: the PVs (1Gi, class "") first, then the claims, interleaved in
+# batches so binding starts while objects are still arriving.
+{
+  for i in $(seq 1 "$N"); do
+    cat <<YAML
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: pv-$i
+spec:
+  capacity:
+    storage: 1Gi
+  accessModes: [ReadWriteOnce]
+  storageClassName: ""
+  hostPath:
+    path: /tmp/kvol-crash/pv-$i
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: c-$i
+spec:
+  storageClassName: ""
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 1Gi
+YAML
+  done
+} >all.yaml
+
+start
+echo "ok: started ($N PVs + $N claims, $KILLS kills)"
+# The applier retries until one `kubectl apply` gets through whole (apply is idempotent).
+(until $K apply -f all.yaml >apply.out 2>&1; do sleep 0.2; done) &
+APPLIER=$!
+
+for k in $(seq 1 "$KILLS"); do
+  gap=$((RANDOM % MAXGAP + 1))
+  sleep "$((gap / 10)).$((gap % 10))"
+  kill -KILL "$PID"
+  wait "$PID" 2>/dev/null
+  start
+done
+BOUND_AT_LAST_KILL=$($K get pvc -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | grep -c Bound)
+echo "ok: $KILLS kills done; $BOUND_AT_LAST_KILL claims Bound after the last restart"
+
+if ! wait "$APPLIER"; then fail "applier"; fi
+APPLIER=
+
+deadline=$((SECONDS + SETTLE))
+while :; do
+  BOUND=$($K get pvc -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | grep -c '^Bound$')
+  [ "$BOUND" -eq "$N" ] && break
+  if [ $SECONDS -ge $deadline ]; then break; fi
+  sleep 0.5
+done
+expect "every claim Bound within ${SETTLE}s" "$N" "$BOUND"
+
+# claim name, its volumeName, phase; PV name, its claimRef, phase.
+$K get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.spec.volumeName} {.status.phase}{"\n"}{end}' |
+  sort >claims.txt
+$K get pv -o jsonpath='{range .items[*]}{.metadata.name} {.spec.claimRef.namespace}/{.spec.claimRef.name} {.status.phase}{"\n"}{end}' |
+  sort >volumes.txt
+expect "claims listed" "$N" "$(wc -l <claims.txt)"
+expect "volumes listed" "$N" "$(wc -l <volumes.txt)"
+expect "no volume named by two claims" "" "$(awk 'NF >= 2 {print $2}' claims.txt | sort | uniq -d | head)"
+# Every claim's volume has a claimRef naming that claim.
+MISMATCH=$(awk 'NR == FNR { ref[$1] = $2; next } NF >= 3 && ref[$2] != "default/" $1 {
+  print "claim " $1 " -> " $2 " but its claimRef is " ref[$2] }' volumes.txt claims.txt | head)
+expect "each bound claim's volume points back at it" "" "$MISMATCH"
+# Every PV that has a claimRef is named by that claim.
+BACK=$(awk 'NR == FNR { vol[$1] = $2; next } $2 != "/" { split($2, r, "/"); if (vol[r[2]] != $1)
+  print "pv " $1 " -> " $2 " but that claim names " vol[r[2]] }' claims.txt volumes.txt | head)
+expect "each claimRef is returned by its claim" "" "$BACK"
+expect "no claimRef names two volumes" "" "$(awk '$2 != "/" {print $2}' volumes.txt | sort | uniq -d | head)"
+expect "Bound PVs == Bound claims" "$(grep -c ' Bound$' claims.txt)" "$(grep -c ' Bound$' volumes.txt)"
+
+if [ $FAILS -ne 0 ]; then
+  echo "$FAILS check(s) failed"
+  exit 1
+fi
+echo "PASS"
