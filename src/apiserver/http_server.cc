@@ -353,6 +353,11 @@ void HttpServer::Stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // Handlers that became ready as the io threads stopped (the aborted accept, closing sessions)
+  // each hold the Impl; a handler left queued in the io_context the Impl owns is a reference
+  // cycle. Run them, so the Impl is freed with the server.
+  impl_->ioc.restart();
+  impl_->ioc.poll();
 }
 
 }  // namespace kvol::apiserver
