@@ -11,31 +11,10 @@ N=${3:-300}
 KILLS=${4:-3}
 SETTLE=${5:-30}
 MAXGAP=${6:-9}
-if ! command -v kubectl >/dev/null; then
-  echo "SKIP: kubectl not installed"
-  exit 0
-fi
-WORK=$(mktemp -d)
-DATA=$WORK/data
-PID=
+source "$(dirname "${BASH_SOURCE[0]}")/lib/kubectl_e2e.bash"
 APPLIER=
-cleanup() {
+e2e_before_cleanup() {
   if [ -n "$APPLIER" ]; then kill "$APPLIER" 2>/dev/null; wait "$APPLIER" 2>/dev/null; fi
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-# expect NAME WANT GOT
-expect() {
-  if [ "$2" != "$3" ]; then
-    fail "$1"
-    diff <(echo "$2") <(echo "$3") | head -20 | sed 's/^/    /'
-  else
-    echo "ok: $1"
-  fi
 }
 
 STARTS=0

@@ -5,30 +5,7 @@
 # Usage: control_plane.sh <path-to-kvol> <source-dir>
 set -u
 KVOL=$(realpath "${1:?usage: control_plane.sh <kvol> <source-dir>}")
-if ! command -v kubectl >/dev/null; then
-  echo "SKIP: kubectl not installed"
-  exit 0
-fi
-WORK=$(mktemp -d)
-DATA=$WORK/data
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-# expect NAME WANT GOT
-expect() {
-  if [ "$2" != "$3" ]; then
-    fail "$1"
-    diff <(echo "$2") <(echo "$3") | sed 's/^/    /'
-  else
-    echo "ok: $1"
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/kubectl_e2e.bash"
 # poll SECONDS COMMAND...: rerun COMMAND every 0.1 s until it succeeds; 1 on timeout.
 poll() {
   local deadline=$((SECONDS + $1))

@@ -4,30 +4,7 @@
 # Usage: kubectl_core.sh <path-to-kvol> <source-dir>
 set -u
 KVOL=$(realpath "${1:?usage: kubectl_core.sh <kvol> <source-dir>}")
-if ! command -v kubectl >/dev/null; then
-  echo "SKIP: kubectl not installed"
-  exit 0
-fi
-WORK=$(mktemp -d)
-DATA=$WORK/data
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-# expect NAME WANT GOT
-expect() {
-  if [ "$2" != "$3" ]; then
-    fail "$1"
-    diff <(echo "$2") <(echo "$3") | sed 's/^/    /'
-  else
-    echo "ok: $1"
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/kubectl_e2e.bash"
 # Table output with the AGE column's value made stable.
 ages() { sed -E 's/\b[0-9]+(s|m)\b/AGE/g'; }
 
