@@ -200,11 +200,15 @@ void Binder::StageBind(const PVItem& v, const PVCItem& c, Pass& pass, const std:
   if (!cst.is_object()) cst = store::json::object();
   store::json modes = v->raw["spec"].value("accessModes", store::json::array());
   store::json cap = v->raw["spec"].value("capacity", store::json::object());
-  if (cst.value("phase", "") != "Bound" || cst.value("accessModes", store::json()) != modes ||
-      cst.value("capacity", store::json()) != cap) {
+  // The capacity is copied when the claim becomes Bound (or has none), as Kubernetes'
+  // updateClaimStatus does; afterwards it belongs to expansion, which raises it only once the
+  // filesystem has grown (FileSystemResizePending keeps the old size until then).
+  const bool becomingBound = cst.value("phase", "") != "Bound";
+  const bool noCapacity = !cst.contains("capacity") || cst["capacity"].empty();
+  if (becomingBound || noCapacity || cst.value("accessModes", store::json()) != modes) {
     cst["phase"] = "Bound";
     cst["accessModes"] = modes;
-    cst["capacity"] = cap;
+    if (becomingBound || noCapacity) cst["capacity"] = cap;
     cChanged = true;
   }
   if (DropPendingCondition(cj)) cChanged = true;

@@ -180,6 +180,27 @@ TEST(Binder, BindIsOneTxnWithPreconditionsAndKubernetesAnnotations) {
   EXPECT_FALSE(c["status"].contains("conditions"));
 }
 
+TEST(Binder, BoundClaimKeepsItsCapacityWhileTheFilesystemGrows) {
+  // Expansion raised the volume to 10Gi; the node has not grown the filesystem yet, so the claim
+  // still says 5Gi (FileSystemResizePending). A binder pass must not copy the volume's size.
+  kvol::testing::FakeStore s;
+  ASSERT_TRUE(s.Create(PVKey("pv-1"), PV("pv-1", "5Gi")).ok());
+  ASSERT_TRUE(s.Create(PVCKey("c"), PVC("c", "1Gi")).ok());
+  BinderHarness h(s);
+  h.Run();
+  ASSERT_EQ(h.Get(PVCKey("c"))["status"]["capacity"]["storage"], "5Gi");
+  json v = h.Get(PVKey("pv-1"));
+  v["spec"]["capacity"]["storage"] = "10Gi";
+  ASSERT_TRUE(s.Update(PVKey("pv-1"), v).ok());
+  json c = h.Get(PVCKey("c"));
+  c["status"]["conditions"] =
+      json::array({{{"type", "FileSystemResizePending"}, {"status", "True"}}});
+  ASSERT_TRUE(s.Update(PVCKey("c"), c).ok());
+  h.Run();
+  EXPECT_EQ(h.Get(PVCKey("c"))["status"]["capacity"]["storage"], "5Gi");
+  EXPECT_EQ(h.Get(PVCKey("c"))["status"]["phase"], "Bound");
+}
+
 TEST(Binder, UserPreboundVolumeGetsNoBoundByControllerAnnotation) {
   kvol::testing::FakeStore s;
   json pv = PV("pv-1", "5Gi");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kvol/controller/binder.h"
+#include "kvol/controller/expander.h"
 #include "kvol/controller/protection.h"
 #include "kvol/controller/scheduler.h"
 #include "src/driver/local/local_driver.h"
@@ -22,7 +23,8 @@ struct ControllerManager::Impl {
         nodes(s, store::PrefixFor("nodes")),
         pods(s, store::PrefixFor("pods")),
         binderEvents(s, "persistentvolume-controller", opts.nodeName, /*buffered=*/true),
-        schedulerEvents(s, "default-scheduler") {}
+        schedulerEvents(s, "default-scheduler"),
+        resizerEvents(s, "external-resizer") {}
 
   store::Store& st;
   ControllerManagerOptions opts;
@@ -33,9 +35,11 @@ struct ControllerManager::Impl {
   PodInformer pods;
   EventRecorder binderEvents;
   EventRecorder schedulerEvents;
+  EventRecorder resizerEvents;
   std::unique_ptr<driver::LocalDriver> local;
   std::unique_ptr<Binder> binder;
   std::unique_ptr<ProtectionController> protection;
+  std::unique_ptr<ExpandController> expander;
   std::unique_ptr<Scheduler> scheduler;
   std::vector<std::thread> threads;
   std::mutex mu;
@@ -64,6 +68,9 @@ Status ControllerManager::Start() {
   m.binder->RegisterHandlers();
   m.protection = std::make_unique<ProtectionController>(m.st, m.pvs, m.pvcs, m.pods);
   m.protection->RegisterHandlers();
+  m.expander =
+      std::make_unique<ExpandController>(m.st, m.pvs, m.pvcs, m.classes, m.resizerEvents, drivers);
+  m.expander->RegisterHandlers();
   if (m.opts.enableScheduler) {
     m.scheduler = std::make_unique<Scheduler>(m.st, m.pods, m.nodes, m.pvcs, m.pvs, m.classes,
                                               m.schedulerEvents);
@@ -79,6 +86,7 @@ Status ControllerManager::Start() {
 
   m.threads.emplace_back([&m] { m.binder->Run(); });
   m.threads.emplace_back([&m] { m.protection->Run(); });
+  m.threads.emplace_back([&m] { m.expander->Run(); });
   if (m.scheduler) m.threads.emplace_back([&m] { m.scheduler->Run(); });
   m.threads.emplace_back([&m] {
     std::unique_lock<std::mutex> lk(m.mu);
@@ -92,6 +100,7 @@ Status ControllerManager::Start() {
       m.pods.RecoverWatchIfNeeded();
       m.binder->EnqueueAll();
       m.protection->EnqueueAll();
+      m.expander->EnqueueAll();
       if (m.scheduler) m.scheduler->EnqueueAll();
       lk.lock();
     }
@@ -118,6 +127,7 @@ void ControllerManager::Stop() {
   m.cv.notify_all();
   m.binder->queue().ShutDown();
   m.protection->queue().ShutDown();
+  m.expander->queue().ShutDown();
   if (m.scheduler) m.scheduler->queue().ShutDown();
   for (auto& t : m.threads) t.join();
   m.threads.clear();

@@ -3,14 +3,14 @@
 //
 // Start(): creates the informers (PVs, PVCs, StorageClasses, Nodes, Pods), the binder (binding,
 // provisioning with the built-in kvol.io/local driver plus any extra drivers, reclaim), the
-// protection controller and the scheduler; lists everything, starts the watches, then one worker
-// thread per controller and a resync thread (every resyncPeriod: re-queues every PV/PVC and
-// unscheduled pod, re-establishes ended watches). Returns once the caches are filled (so the
-// caller may print "ready"). Stop(): shuts the queues down, joins the threads, ends the watches;
-// idempotent, also run by the destructor.
+// protection controller, the expand controller (expander.h) and the scheduler; lists
+// everything, starts the watches, then one worker thread per controller and a resync thread
+// (every resyncPeriod: re-queues every PV/PVC and unscheduled pod, re-establishes ended
+// watches). Returns once the caches are filled (so the caller may print "ready"). Stop(): shuts
+// the queues down, joins the threads, ends the watches; idempotent, also run by the destructor.
 //
 // Events are written with source.component "persistentvolume-controller" (binder),
-// "default-scheduler" (scheduler).
+// "default-scheduler" (scheduler), "external-resizer" (expand controller).
 //
 // Thread safety: Start/Stop from one thread. The Store must outlive the manager.
 #pragma once
