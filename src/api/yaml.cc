@@ -1,12 +1,15 @@
 #include "kvol/api/yaml.h"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace kvol::api {
 namespace {
@@ -212,9 +215,19 @@ Resolved ResolvePlain(const std::string& in) {
 
 constexpr int kMaxDepth = 2000;
 
-std::string LineOf(const YAML::Mark& m) {
-  return m.is_null() ? "" : "line " + std::to_string(m.line + 1) + ": ";
-}
+// The parsed form of one document: libyaml events folded into a tree. Nodes live in an arena
+// (no recursive destructors on deep input); an alias points at its anchored node.
+struct Node {
+  enum Kind { kScalar, kSeq, kMap, kAlias } kind = kScalar;
+  std::string tag;    // as libyaml resolved it ("tag:yaml.org,2002:str", "!"), empty when untagged
+  std::string value;  // scalar text, or the alias's anchor name
+  bool plain = false;
+  size_t line = 0;                // 0-based
+  const Node* target = nullptr;   // kAlias
+  std::vector<const Node*> kids;  // sequence items, or map keys and values alternating
+};
+
+std::string LineOf(const Node* n) { return "line " + std::to_string(n->line + 1) + ": "; }
 
 // Go's strconv.FormatFloat(v, 'g', -1, 64|32).
 std::string GoFormatG(double v, bool f32) {
@@ -258,27 +271,31 @@ class Converter {
   explicit Converter(size_t budget) : budget_(budget) {}
   const std::string& error() const { return err_; }
 
-  bool Convert(const YAML::Node& n, json& out, int depth) {
+  bool Convert(const Node* n, json& out, int depth) {
     if (budget_ == 0) return Fail("yaml: document contains excessive aliasing");
     --budget_;
-    if (depth > kMaxDepth) return Fail("yaml: " + LineOf(n.Mark()) + "exceeded max depth");
-    switch (n.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        out = n.Tag() == "tag:yaml.org,2002:str" ? json("") : json(nullptr);
-        return true;
-      case YAML::NodeType::Scalar:
+    if (depth > kMaxDepth) return Fail("yaml: " + LineOf(n) + "exceeded max depth");
+    switch (n->kind) {
+      case Node::kAlias: {
+        if (!active_.insert(n->target).second) {
+          return Fail("yaml: anchor '" + n->value + "' value contains itself");
+        }
+        bool ok = Convert(n->target, out, depth + 1);
+        active_.erase(n->target);
+        return ok;
+      }
+      case Node::kScalar:
         return Scalar(n, out);
-      case YAML::NodeType::Sequence: {
+      case Node::kSeq: {
         out = json::array();
-        for (const auto& child : n) {
+        for (const Node* child : n->kids) {
           json v;
           if (!Convert(child, v, depth + 1)) return false;
           out.push_back(std::move(v));
         }
         return true;
       }
-      case YAML::NodeType::Map:
+      case Node::kMap:
         out = json::object();
         return Map(n, out, depth);
     }
@@ -291,11 +308,16 @@ class Converter {
     return false;
   }
 
-  bool Scalar(const YAML::Node& n, json& out) {
-    const std::string& tag = n.Tag();
-    const std::string& s = n.Scalar();
+  static const Node* Deref(const Node* n) {
+    for (int hops = 0; n->kind == Node::kAlias && hops < kMaxDepth; ++hops) n = n->target;
+    return n;
+  }
+
+  bool Scalar(const Node* n, json& out) {
+    const std::string& tag = n->tag;
+    const std::string& s = n->value;
     if (tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "tag:yaml.org,2002:binary" ||
-        tag == "tag:yaml.org,2002:timestamp") {
+        tag == "tag:yaml.org,2002:timestamp" || (tag.empty() && !n->plain)) {
       out = s;
       return true;
     }
@@ -332,13 +354,14 @@ class Converter {
     return true;
   }
 
-  bool KeyString(const YAML::Node& k, std::string& key) {
-    if (k.Type() == YAML::NodeType::Null) {
-      key = "null";
-      return true;
+  bool KeyString(const Node* k, std::string& key) {
+    if (k->kind == Node::kAlias) {
+      if (budget_ == 0) return Fail("yaml: document contains excessive aliasing");
+      --budget_;
+      k = Deref(k);
     }
-    if (k.Type() != YAML::NodeType::Scalar) {
-      return Fail("yaml: " + LineOf(k.Mark()) + "unsupported map key: not a scalar");
+    if (k->kind != Node::kScalar) {
+      return Fail("yaml: " + LineOf(k) + "unsupported map key: not a scalar");
     }
     json v;
     if (!Scalar(k, v)) return false;
@@ -356,12 +379,11 @@ class Converter {
     return true;
   }
 
-  bool Map(const YAML::Node& n, json& out, int depth) {
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      // it-> yields a temporary: copy the (cheap, shared) node handles out of it.
-      const YAML::Node k = it->first;
-      const YAML::Node val = it->second;
-      if (k.Type() == YAML::NodeType::Scalar && k.Tag() == "?" && k.Scalar() == "<<") {
+  bool Map(const Node* n, json& out, int depth) {
+    for (size_t i = 0; i + 1 < n->kids.size(); i += 2) {
+      const Node* k = n->kids[i];
+      const Node* val = n->kids[i + 1];
+      if (k->kind == Node::kScalar && k->tag.empty() && k->plain && k->value == "<<") {
         if (!Merge(val, out, depth)) return false;
         continue;
       }
@@ -374,10 +396,10 @@ class Converter {
     return true;
   }
 
-  bool Merge(const YAML::Node& v, json& out, int depth) {
-    auto mergeOne = [&](const YAML::Node& m) {
-      if (m.Type() != YAML::NodeType::Map) {
-        return Fail("yaml: " + LineOf(m.Mark()) +
+  bool Merge(const Node* v, json& out, int depth) {
+    auto mergeOne = [&](const Node* m) {
+      if (Deref(m)->kind != Node::kMap) {
+        return Fail("yaml: " + LineOf(m) +
                     "map merge requires map or sequence of maps as the value");
       }
       json obj;
@@ -385,10 +407,11 @@ class Converter {
       for (auto& [k, val] : obj.items()) out[k] = val;
       return true;
     };
-    if (v.Type() == YAML::NodeType::Sequence) {
+    const Node* d = Deref(v);
+    if (d->kind == Node::kSeq) {
       // Earlier maps take precedence, so apply them last.
-      for (size_t i = v.size(); i-- > 0;) {
-        if (!mergeOne(v[i])) return false;
+      for (size_t i = d->kids.size(); i-- > 0;) {
+        if (!mergeOne(d->kids[i])) return false;
       }
       return true;
     }
@@ -397,6 +420,7 @@ class Converter {
 
   size_t budget_;
   std::string err_;
+  std::unordered_set<const Node*> active_;  // aliases being expanded (cycle detection)
 };
 
 Status YamlError(const std::string& m) { return BadRequest("error converting YAML to JSON: " + m); }
@@ -625,59 +649,130 @@ void EmitSeq(const json& arr, int indent, bool inlineFirst, std::string& out) {
   }
 }
 
-// yaml-cpp 0.7 loops forever on a document whose content starts with ',' (",{a}", "--- ,[1").
-// Such a document is invalid YAML anyway; returns its line (libyaml's "did not find expected node
-// content") or 0.
-int LeadingCommaLine(std::string_view t) {
-  bool docStart = true;
-  int line = 0;
-  size_t pos = 0;
-  while (pos <= t.size()) {
-    size_t nl = t.find('\n', pos);
-    std::string_view l = t.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
-    pos = nl == std::string_view::npos ? t.size() + 1 : nl + 1;
-    ++line;
-    bool marker = l.size() >= 3 && (l.substr(0, 3) == "---" || l.substr(0, 3) == "...") &&
-                  (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
-    if (marker) {
-      docStart = true;
-      l.remove_prefix(3);
-    } else if (!docStart) {
-      continue;
+// Folds libyaml's event stream into one tree per document. libyaml (the C original go-yaml was
+// ported from) always terminates, unlike yaml-cpp 0.7 which looped on input like `"x",i`.
+class Loader {
+ public:
+  Loader() { yaml_parser_initialize(&parser_); }
+  ~Loader() { yaml_parser_delete(&parser_); }
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // The root of each document, in order; on error returns false with `err` set.
+  bool Load(std::string_view text, std::vector<const Node*>& docs, std::string& err) {
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
+    std::vector<Node*> stack;
+    const Node* root = nullptr;
+    std::unordered_map<std::string, const Node*> anchors;
+    while (true) {
+      yaml_event_t ev;
+      if (!yaml_parser_parse(&parser_, &ev)) {
+        err = "yaml: line " + std::to_string(parser_.problem_mark.line + 1) + ": ";
+        err += parser_.problem ? parser_.problem : "unknown problem parsing YAML content";
+        return false;
+      }
+      Event guard(ev);
+      Node* n = nullptr;
+      const char* anchor = nullptr;
+      switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+          return true;
+        case YAML_DOCUMENT_START_EVENT:
+          anchors.clear();  // anchors are scoped to their document
+          root = nullptr;
+          break;
+        case YAML_DOCUMENT_END_EVENT:
+          if (root) docs.push_back(root);
+          break;
+        case YAML_ALIAS_EVENT: {
+          const char* name = reinterpret_cast<const char*>(ev.data.alias.anchor);
+          auto it = anchors.find(name);
+          if (it == anchors.end()) {
+            err = "yaml: unknown anchor '" + std::string(name) + "' referenced";
+            return false;
+          }
+          n = New(Node::kAlias, ev);
+          n->value = name;
+          n->target = it->second;
+          break;
+        }
+        case YAML_SCALAR_EVENT:
+          n = New(Node::kScalar, ev);
+          if (ev.data.scalar.tag) n->tag = reinterpret_cast<const char*>(ev.data.scalar.tag);
+          n->value.assign(reinterpret_cast<const char*>(ev.data.scalar.value),
+                          ev.data.scalar.length);
+          n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+          anchor = reinterpret_cast<const char*>(ev.data.scalar.anchor);
+          break;
+        case YAML_SEQUENCE_START_EVENT:
+          n = New(Node::kSeq, ev);
+          if (ev.data.sequence_start.tag) {
+            n->tag = reinterpret_cast<const char*>(ev.data.sequence_start.tag);
+          }
+          anchor = reinterpret_cast<const char*>(ev.data.sequence_start.anchor);
+          break;
+        case YAML_MAPPING_START_EVENT:
+          n = New(Node::kMap, ev);
+          if (ev.data.mapping_start.tag) {
+            n->tag = reinterpret_cast<const char*>(ev.data.mapping_start.tag);
+          }
+          anchor = reinterpret_cast<const char*>(ev.data.mapping_start.anchor);
+          break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+          if (!stack.empty()) stack.pop_back();
+          break;
+        default:
+          break;
+      }
+      if (!n) continue;
+      // Registered before the children, as go-yaml does, so `&a [*a]` is caught as a cycle.
+      if (anchor) anchors[anchor] = n;
+      if (stack.empty()) {
+        root = n;
+      } else {
+        stack.back()->kids.push_back(n);
+      }
+      if (n->kind == Node::kSeq || n->kind == Node::kMap) stack.push_back(n);
     }
-    if (!marker && !l.empty() && l[0] == '%') continue;
-    size_t c = l.find_first_not_of(" \t\r");
-    if (c == std::string_view::npos || l[c] == '#') continue;
-    if (l[c] == ',') return line;
-    docStart = false;
   }
-  return 0;
-}
+
+ private:
+  struct Event {
+    explicit Event(yaml_event_t& e) : e(e) {}
+    ~Event() { yaml_event_delete(&e); }
+    yaml_event_t& e;
+  };
+
+  Node* New(Node::Kind kind, const yaml_event_t& ev) {
+    Node& n = arena_.emplace_back();
+    n.kind = kind;
+    n.line = ev.start_mark.line;
+    return &n;
+  }
+
+  yaml_parser_t parser_;
+  std::deque<Node> arena_;
+};
 
 }  // namespace
 
 Result<std::vector<json>> ParseYaml(std::string_view text) {
-  // go-yaml's reader refuses these before parsing (and yaml-cpp can loop on NUL bytes).
+  // go-yaml's reader refuses these before parsing.
   for (unsigned char c : text) {
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
       return YamlError("yaml: control characters are not allowed");
     }
   }
   if (!ValidUtf8(std::string(text))) return YamlError("yaml: invalid leading UTF-8 octet");
-  if (int line = LeadingCommaLine(text)) {
-    return YamlError("yaml: line " + std::to_string(line) + ": did not find expected node content");
-  }
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return YamlError("yaml: " + LineOf(e.mark) + e.msg);
-  } catch (const std::exception& e) {
-    return YamlError(std::string("yaml: ") + e.what());
-  }
+  Loader loader;
+  std::vector<const Node*> docs;
+  std::string err;
+  if (!loader.Load(text, docs, err)) return YamlError(err);
   std::vector<json> out;
   Converter conv(100000 + 50 * text.size());
-  for (const auto& d : docs) {
+  for (const Node* d : docs) {
     json j;
     try {
       if (!conv.Convert(d, j, 0)) return YamlError(conv.error());

@@ -188,6 +188,41 @@ TEST(Yaml, ToYamlRoundTripsThroughParseYaml) {
   EXPECT_EQ(ToYaml(json("x")), "x\n");
 }
 
+TEST(Yaml, MalformedFlowAfterRootNodeFailsInsteadOfHanging) {
+  // yaml-cpp 0.7 looped forever on these (found by the manifest fuzzer); libyaml refuses them.
+  for (const char* text : {"\"x\",i", "[1],x", "'x',i"}) {
+    auto r = ParseYaml(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().code(), Code::kBadRequest);
+    EXPECT_EQ(r.status().message(),
+              "error converting YAML to JSON: yaml: line 1: did not find expected <document start>")
+        << text;
+  }
+  auto comma = ParseYaml("a: 1\n---\n,{a}\n");
+  ASSERT_FALSE(comma.ok());
+  EXPECT_EQ(comma.status().message(),
+            "error converting YAML to JSON: yaml: line 3: did not find expected node content");
+}
+
+TEST(Yaml, AnchorErrorsAndExplicitTags) {
+  auto unknown = ParseYaml("a: *nope\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message(),
+            "error converting YAML to JSON: yaml: unknown anchor 'nope' referenced");
+  auto cycle = ParseYaml("a: &a [1, *a]\n");
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_EQ(cycle.status().message(),
+            "error converting YAML to JSON: yaml: anchor 'a' value contains itself");
+  // Anchors do not leak into the next document.
+  EXPECT_FALSE(ParseYaml("a: &x 1\n---\nb: *x\n").ok());
+  json j = One("q: \"\"\nt: !!int \"7\"\ns: !!str\nk: &k key\n*k : 1\n");
+  EXPECT_EQ(j, json::parse(R"({"q": "", "t": 7, "s": "", "k": "key", "key": 1})")) << j.dump();
+  auto mapKey = ParseYaml("m: &m {k: v}\n*m : 1\n");
+  ASSERT_FALSE(mapKey.ok());
+  EXPECT_EQ(mapKey.status().message(),
+            "error converting YAML to JSON: yaml: line 1: unsupported map key: not a scalar");
+}
+
 TEST(Yaml, ParseJsonOrYaml) {
   auto j = ParseJsonOrYaml(R"(  {"a": 1.0, "b": [1]})");
   ASSERT_TRUE(j.ok());

@@ -1,64 +1,69 @@
 // kubeconfig loading: the current context's cluster server and user token, as kubectl picks them.
-#include <yaml-cpp/yaml.h>
-
 #include <cstdlib>
 
+#include "kvol/api/yaml.h"
 #include "kvol/cli/client.h"
 
 namespace kvol::cli {
 
 namespace {
 
-std::string ScalarAt(const YAML::Node& n, const char* key) {
-  if (!n || !n.IsMap()) return "";
-  YAML::Node v = n[key];
-  return v && v.IsScalar() ? v.Scalar() : "";
+// A scalar field of a map as text ("" when absent or not a scalar); YAML booleans and numbers
+// print as written (true, 8443).
+std::string ScalarAt(const json& n, const char* key) {
+  if (!n.is_object()) return "";
+  auto it = n.find(key);
+  if (it == n.end() || it->is_structured() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
 // The `field` map of the entry called `name` in the list `listKey` ("clusters", "users"...).
-YAML::Node Named(const YAML::Node& root, const char* listKey, const std::string& name,
-                 const char* field) {
-  YAML::Node list = root[listKey];
-  if (!list || !list.IsSequence()) return YAML::Node();
-  for (const auto& e : list) {
-    if (e.IsMap() && ScalarAt(e, "name") == name) return e[field];
+json Named(const json& root, const char* listKey, const std::string& name, const char* field) {
+  auto list = root.find(listKey);
+  if (list == root.end() || !list->is_array()) return json();
+  for (const auto& e : *list) {
+    if (e.is_object() && ScalarAt(e, "name") == name) return e.value(field, json());
   }
-  return YAML::Node();
+  return json();
+}
+
+// The `field` of the only entry of `listKey`, when there is exactly one.
+json OnlyEntry(const json& root, const char* listKey, const char* field) {
+  auto list = root.find(listKey);
+  if (list == root.end() || !list->is_array() || list->size() != 1 || !(*list)[0].is_object())
+    return json();
+  return (*list)[0].value(field, json());
 }
 
 }  // namespace
 
 Result<Kubeconfig> ParseKubeconfig(const std::string& yamlText) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yamlText);
-  } catch (const std::exception& e) {
-    return Status(Code::kBadRequest, std::string("error loading config: ") + e.what());
-  }
-  if (!root || !root.IsMap()) return Status(Code::kBadRequest, "error loading config: not a map");
+  auto docs = api::ParseYaml(yamlText);
+  if (!docs.ok())
+    return Status(Code::kBadRequest, "error loading config: " + docs.status().message());
+  if (docs->empty() || !(*docs)[0].is_object())
+    return Status(Code::kBadRequest, "error loading config: not a map");
+  const json& root = (*docs)[0];
   Kubeconfig cfg;
   std::string contextName = ScalarAt(root, "current-context");
-  YAML::Node context;
+  json context;
   if (!contextName.empty()) {
     context = Named(root, "contexts", contextName, "context");
-    if (!context || !context.IsMap()) {
+    if (!context.is_object()) {
       return Status(Code::kBadRequest, "error: context \"" + contextName + "\" does not exist");
     }
-  } else if (root["contexts"] && root["contexts"].IsSequence() && root["contexts"].size() == 1) {
-    context = root["contexts"][0]["context"];
+  } else {
+    context = OnlyEntry(root, "contexts", "context");
   }
   std::string clusterName = ScalarAt(context, "cluster");
   std::string userName = ScalarAt(context, "user");
   cfg.ns = ScalarAt(context, "namespace");
-  YAML::Node cluster = Named(root, "clusters", clusterName, "cluster");
-  if ((!cluster || !cluster.IsMap()) && root["clusters"] && root["clusters"].IsSequence() &&
-      root["clusters"].size() == 1 && clusterName.empty()) {
-    cluster = root["clusters"][0]["cluster"];
-  }
+  json cluster = Named(root, "clusters", clusterName, "cluster");
+  if (!cluster.is_object() && clusterName.empty()) cluster = OnlyEntry(root, "clusters", "cluster");
   cfg.server = ScalarAt(cluster, "server");
   cfg.caData = ScalarAt(cluster, "certificate-authority-data");
   cfg.insecureSkipTlsVerify = ScalarAt(cluster, "insecure-skip-tls-verify") == "true";
-  YAML::Node user = Named(root, "users", userName, "user");
+  json user = Named(root, "users", userName, "user");
   cfg.token = ScalarAt(user, "token");
   if (cfg.server.empty()) {
     return Status(Code::kBadRequest,

@@ -156,10 +156,11 @@ spec:
   none: ~
 ---
 ---
+apiVersion: v1
 kind: List
 items:
-- {kind: ConfigMap, metadata: {name: a}}
-- {kind: ConfigMap, metadata: {name: b}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}
 )");
   ASSERT_TRUE(docs.ok()) << docs.status().ToString();
   ASSERT_EQ(docs->size(), 3u);
@@ -172,6 +173,10 @@ items:
   EXPECT_TRUE(d["spec"]["none"].is_null());
   EXPECT_EQ((*docs)[2]["metadata"]["name"], "b");
   EXPECT_FALSE(ParseManifests("a: [").ok());
+  // Malformed flow that yaml-cpp 0.7 looped on forever: an error, at once.
+  EXPECT_FALSE(ParseManifests("\"x\",i").ok());
+  // As kubectl: a document without kind is refused.
+  EXPECT_FALSE(ParseManifests("apiVersion: v1\nmetadata: {name: x}\n").ok());
 }
 
 TEST(Manifests, JsonToYamlLikeKubectl) {

@@ -1,13 +1,12 @@
-// YAML <-> JSON for the client verbs: manifests in (YAML 1.1 scalars, as sigs.k8s.io/yaml reads
-// them), `-o yaml` out (as go-yaml v2 writes JSON objects).
-#include <yaml-cpp/yaml.h>
-
+// YAML for the client verbs: manifests in (through api/manifest.h), `-o yaml` out (as go-yaml v2
+// writes JSON objects).
 #include <cmath>
 #include <fstream>
 #include <iostream>
 #include <regex>
 #include <sstream>
 
+#include "kvol/api/manifest.h"
 #include "kvol/cli/client.h"
 
 namespace kvol::cli {
@@ -56,31 +55,6 @@ json ResolvePlain(const std::string& s) {
   if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "+.inf") return HUGE_VAL;
   if (s == "-.inf" || s == "-.Inf" || s == "-.INF") return -HUGE_VAL;
   return s;
-}
-
-json ToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      if (n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str") return n.Scalar();
-      return ResolvePlain(n.Scalar());
-    case YAML::NodeType::Sequence: {
-      json a = json::array();
-      for (const auto& e : n) a.push_back(ToJson(e));
-      return a;
-    }
-    case YAML::NodeType::Map: {
-      json o = json::object();
-      for (const auto& kv : n) {
-        std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
-        o[key] = ToJson(kv.second);
-      }
-      return o;
-    }
-  }
-  return nullptr;
 }
 
 // --- emitter -------------------------------------------------------------------------------
@@ -242,38 +216,14 @@ void Emit(const json& v, int indent, std::string& out) {
 }  // namespace
 
 Result<std::vector<json>> ParseManifests(const std::string& text) {
+  // One manifest reader for the whole program (api/manifest.h: JSON or YAML 1.1 as
+  // sigs.k8s.io/yaml reads it, multi-document, List expanded, parsed by libyaml).
+  auto manifests = api::DecodeManifests(text, "");
+  if (!manifests.ok()) return manifests.status();
   std::vector<json> out;
-  try {
-    size_t first = text.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) {
-      json j = json::parse(text);
-      if (j.is_array()) {
-        for (auto& e : j) out.push_back(e);
-      } else {
-        out.push_back(j);
-      }
-    } else {
-      for (const auto& doc : YAML::LoadAll(text)) {
-        json j = ToJson(doc);
-        if (j.is_null()) continue;
-        out.push_back(std::move(j));
-      }
-    }
-  } catch (const std::exception& e) {
-    return Status(Code::kBadRequest, std::string("error parsing manifest: ") + e.what());
-  }
-  std::vector<json> flat;
-  for (auto& j : out) {
-    if (!j.is_object()) {
-      return Status(Code::kBadRequest, "error parsing manifest: a document is not an object");
-    }
-    if (j.value("kind", "") == "List" && j.contains("items") && j["items"].is_array()) {
-      for (auto& item : j["items"]) flat.push_back(item);
-    } else {
-      flat.push_back(std::move(j));
-    }
-  }
-  return flat;
+  out.reserve(manifests->size());
+  for (auto& m : *manifests) out.push_back(std::move(m.object));
+  return out;
 }
 
 Result<std::string> ReadFileText(const std::string& path) {

@@ -9,12 +9,10 @@
 //   anything else, any quoted scalar and !!str             -> strings (timestamps stay strings)
 // Non-string map keys become strings ("1", "true"); "<<" merge keys are applied; aliases are
 // expanded (with a size budget against alias bombs). NaN/Inf are refused (JSON has no such
-// numbers). Errors: BadRequest "error converting YAML to JSON: yaml: line 3: <reason>". Nothing
-// throws: yaml-cpp and nlohmann exceptions are caught here. Control characters and invalid
-// UTF-8 are refused up front, as go-yaml does.
-// KNOWN LIMIT: yaml-cpp 0.7 loops forever on some malformed input where a ',' follows a complete
-// root node (`"x",i`, `[1],x`). A document starting with ',' is refused before parsing; the rest
-// is not yet guarded (fix: parse with libyaml, go-yaml's own C original, which is installed).
+// numbers). Errors: BadRequest "error converting YAML to JSON: yaml: line 3: <reason>" (libyaml's
+// wording, as go-yaml's). Parsing uses libyaml's event API, which always terminates on malformed
+// input (yaml-cpp 0.7 looped forever on `"x",i`). Nothing throws: nlohmann exceptions are caught
+// here. Control characters and invalid UTF-8 are refused up front, as go-yaml does.
 //
 // ToYaml prints JSON as `kubectl get -o yaml` does (go-yaml v2 style): 2-space indentation,
 // sequences under a key at the key's own indentation ("- item"), maps in a sequence as
