@@ -40,9 +40,37 @@ export KUBECONFIG=$DATA/kubeconfig
 K="kubectl --cache-dir $WORK/cache --request-timeout=5s"
 cd "$WORK"
 
-# One multi-document manifest: the PVs (1Gi, class "") first, then the claims, interleaved in
-# batches so binding starts while objects are still arriving.
+# One multi-document manifest: a class that provisions (kvol.io/local, Immediate), then PVs (1Gi,
+# class "") and claims interleaved so binding starts while objects are still arriving, and P claims
+# of the class, whose volumes are provisioned while the kills happen.
+P=$((N / 10 > 10 ? N / 10 : 10))
+TOTAL=$((N + P))
 {
+  cat <<YAML
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: crash-fast
+provisioner: kvol.io/local
+volumeBindingMode: Immediate
+reclaimPolicy: Delete
+YAML
+  for i in $(seq 1 "$P"); do
+    cat <<YAML
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: p-$i
+spec:
+  storageClassName: crash-fast
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 1Gi
+YAML
+  done
   for i in $(seq 1 "$N"); do
     cat <<YAML
 ---
@@ -73,7 +101,7 @@ YAML
 } >all.yaml
 
 start
-echo "ok: started ($N PVs + $N claims, $KILLS kills)"
+echo "ok: started ($N PVs + $N claims, $P provisioned claims, $KILLS kills)"
 # The applier retries until one `kubectl apply` gets through whole (apply is idempotent).
 (until $K apply -f all.yaml >apply.out 2>&1; do sleep 0.2; done) &
 APPLIER=$!
@@ -94,19 +122,22 @@ APPLIER=
 deadline=$((SECONDS + SETTLE))
 while :; do
   BOUND=$($K get pvc -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | grep -c '^Bound$')
-  [ "$BOUND" -eq "$N" ] && break
+  [ "$BOUND" -eq "$TOTAL" ] && break
   if [ $SECONDS -ge $deadline ]; then break; fi
   sleep 0.5
 done
-expect "every claim Bound within ${SETTLE}s" "$N" "$BOUND"
+expect "every claim Bound within ${SETTLE}s" "$TOTAL" "$BOUND"
 
 # claim name, its volumeName, phase; PV name, its claimRef, phase.
 $K get pvc -o jsonpath='{range .items[*]}{.metadata.name} {.spec.volumeName} {.status.phase}{"\n"}{end}' |
   sort >claims.txt
 $K get pv -o jsonpath='{range .items[*]}{.metadata.name} {.spec.claimRef.namespace}/{.spec.claimRef.name} {.status.phase}{"\n"}{end}' |
   sort >volumes.txt
-expect "claims listed" "$N" "$(wc -l <claims.txt)"
-expect "volumes listed" "$N" "$(wc -l <volumes.txt)"
+expect "claims listed" "$TOTAL" "$(wc -l <claims.txt)"
+expect "volumes listed (one provisioned per claim of the class, none twice)" "$TOTAL" "$(wc -l <volumes.txt)"
+# No provisioned volume orphaned: the kvol.io/local directories are exactly the provisioned PVs.
+expect "provisioned directories == provisioned PVs" \
+  "$(awk '$1 ~ /^pvc-/ {print $1}' volumes.txt | sort)" "$(ls "$DATA/local" 2>/dev/null | sort)"
 expect "no volume named by two claims" "" "$(awk 'NF >= 2 {print $2}' claims.txt | sort | uniq -d | head)"
 # Every claim's volume has a claimRef naming that claim.
 MISMATCH=$(awk 'NR == FNR { ref[$1] = $2; next } NF >= 3 && ref[$2] != "default/" $1 {
