@@ -17,7 +17,20 @@ constexpr int kMaxDigits = 38;  // |mantissa| < 10^38 fits in __int128
 
 using i128 = __int128;
 
+// 10^0 .. 10^38 (the largest power of ten an i128 holds). Compare() sits on the binder's hot path,
+// so powers and digit counts come from this table instead of 128-bit multiplications and
+// divisions.
+struct Pow10Table {
+  i128 p[39];
+  constexpr Pow10Table() : p() {
+    p[0] = 1;
+    for (int i = 1; i < 39; ++i) p[i] = p[i - 1] * 10;
+  }
+};
+constexpr Pow10Table kPow10;
+
 i128 Pow10(int n) {
+  if (n >= 0 && n < 39) return kPow10.p[n];
   i128 p = 1;
   for (int i = 0; i < n; ++i) p *= 10;
   return p;
@@ -26,10 +39,7 @@ i128 Pow10(int n) {
 int DigitCount(i128 v) {
   if (v < 0) v = -v;
   int n = 0;
-  while (v > 0) {
-    v /= 10;
-    ++n;
-  }
+  while (n < 39 && v >= kPow10.p[n]) ++n;
   return n;
 }
 
