@@ -7,6 +7,9 @@
 // Thread safety: called once while the scheme is built (Scheme::Default()), never afterwards.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "kvol/api/scheme.h"
 
 namespace kvol::api {
@@ -14,6 +17,13 @@ namespace kvol::api {
 // core/v1 PersistentVolume (cluster-scoped, "pv") and PersistentVolumeClaim ("pvc", status
 // subresource). Defined in src/api/register_storage*.cc.
 void RegisterPersistentVolumeKinds(Scheme& s);
+
+// The ResourceInfo of one kind of version v1 in `group` ("" for core); the singular name is the
+// kind lowercased, as Kubernetes derives it.
+ResourceInfo MakeResourceInfo(std::string group, std::string kind, std::string resource,
+                              bool namespaced, std::vector<std::string> shortNames, bool hasStatus,
+                              std::vector<std::string> selectableFields = {},
+                              std::vector<std::string> categories = {});
 
 // Registers `ops`; a duplicate is a programming error and aborts start-up with a message.
 void MustRegister(Scheme& s, std::unique_ptr<KindOps> ops);
