@@ -173,6 +173,7 @@ void Binder::Flush(Pass& pass) {
     Write& w = pass.writes[i];
     if (!results[i].ok()) {
       pass.failed.emplace(w.key, results[i].status());
+      if (w.onFail) w.onFail();
       // Volumes reserved for this write become claimable again (as cached).
       for (const auto& k : opKeys[i]) {
         if (!StartsWith(k, kPVPrefix)) continue;

@@ -87,6 +87,8 @@ std::string Binder::NearMisses(const MatchInput& in) {
 
 Status Binder::SyncClaim(const std::string& key, Pass& pass) {
   PVCItem c = pvcs_.Get(key);
+  // A volume provisioned for a claim that is gone (or replaced) before its bind committed.
+  ForgetUncommitted(key, c ? c->obj.metadata.uid : "");
   if (!c) return Status::Ok();  // deleted: the volume's sync releases it
   if (!HasAnn(c->obj.metadata, api::kAnnBindCompleted)) return SyncUnboundClaim(c, pass);
   return SyncBoundClaim(c, pass);

@@ -160,12 +160,38 @@ Status Binder::Provision(const PVCItem& c, const std::string& cls, const std::st
   w.key = c->key;
   w.ops.push_back(store::Op::Create(store::KeyFor("persistentvolumes", "", pvName), std::move(pv)));
   w.ops.push_back(store::Op::Update(c->key, std::move(claim), c->modRevision));
-  w.onOk = [this, claimForEvent, pvName] {
+  const std::string claimKey = c->key;
+  w.onOk = [this, claimForEvent, pvName, claimKey] {
+    {
+      std::lock_guard<std::mutex> lk(uncommittedMu_);
+      uncommitted_.erase(claimKey);
+    }
     events_.Event(claimForEvent, kEventNormal, "ProvisioningSucceeded",
                   "Successfully provisioned volume " + pvName);
   };
+  w.onFail = [this, claimKey, uid = pvc.metadata.uid, d = &drv, id = info->volumeId] {
+    std::lock_guard<std::mutex> lk(uncommittedMu_);
+    uncommitted_[claimKey] = Uncommitted{uid, d, id};
+  };
   pass.writes.push_back(std::move(w));
   return Status::Ok();
+}
+
+void Binder::ForgetUncommitted(const std::string& claimKey, const std::string& claimUid) {
+  Uncommitted u;
+  {
+    std::lock_guard<std::mutex> lk(uncommittedMu_);
+    auto it = uncommitted_.find(claimKey);
+    if (it == uncommitted_.end() || it->second.claimUid == claimUid) return;
+    u = std::move(it->second);
+    uncommitted_.erase(it);
+  }
+  // No PV names this volume (its Create op failed with the bind), so nothing else can own it.
+  Status s = u.driver->DeleteVolume(u.volumeId);
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> lk(uncommittedMu_);
+    uncommitted_.emplace(claimKey, std::move(u));  // retried at the key's next sync
+  }
 }
 
 }  // namespace kvol::controller

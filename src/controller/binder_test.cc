@@ -396,6 +396,55 @@ TEST(Binder, ProvisionsLocalVolumeImmediate) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Binder, FailedBindOfProvisionedVolumeDeletesItWhenClaimGoes) {
+  kvol::testing::FakeStore s;
+  std::string dir = TempDir();
+  ASSERT_TRUE(s.Create(ClassKey("fast"), Class("fast", "kvol.io/local")).ok());
+  ASSERT_TRUE(s.Create(PVCKey("c"), PVC("c", "1Gi", {"ReadWriteOnce"}, std::string("fast"))).ok());
+  bool failBind = true;
+  s.AddReactor([&](const std::vector<store::Op>& ops) {
+    for (const auto& op : ops) {
+      if (failBind && op.key == PVKey("pvc-uid-c")) return Unavailable("injected: store down");
+    }
+    return Status::Ok();
+  });
+  BinderHarness h(s, dir, "node-1");
+  h.Run(1);  // CreateVolume made the directory; the PV+bind Txn failed
+  EXPECT_TRUE(std::filesystem::is_directory(dir + "/local/pvc-uid-c"));
+  EXPECT_FALSE(h.Exists(PVKey("pvc-uid-c")));
+  // The user deletes the claim before the retry could commit: no PV will ever name the
+  // directory, so the binder deletes it instead of leaking it.
+  failBind = false;
+  ASSERT_TRUE(s.Delete(PVCKey("c")).ok());
+  h.Run();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/local/pvc-uid-c"));
+  EXPECT_FALSE(h.Exists(PVKey("pvc-uid-c")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Binder, FailedBindIsRetriedWithTheSameVolume) {
+  kvol::testing::FakeStore s;
+  std::string dir = TempDir();
+  ASSERT_TRUE(s.Create(ClassKey("fast"), Class("fast", "kvol.io/local")).ok());
+  ASSERT_TRUE(s.Create(PVCKey("c"), PVC("c", "1Gi", {"ReadWriteOnce"}, std::string("fast"))).ok());
+  int failures = 0;
+  s.AddReactor([&](const std::vector<store::Op>& ops) {
+    for (const auto& op : ops) {
+      if (op.key == PVKey("pvc-uid-c") && failures < 1) {
+        ++failures;
+        return Unavailable("injected: store down");
+      }
+    }
+    return Status::Ok();
+  });
+  BinderHarness h(s, dir, "node-1");
+  h.Run();
+  EXPECT_EQ(failures, 1);
+  EXPECT_EQ(h.Get(PVCKey("c"))["spec"]["volumeName"], "pvc-uid-c");
+  EXPECT_TRUE(std::filesystem::is_directory(dir + "/local/pvc-uid-c"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Binder, WaitForFirstConsumerProvisionsOnSelectedNode) {
   kvol::testing::FakeStore s;
   std::string dir = TempDir();

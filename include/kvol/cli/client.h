@@ -1,6 +1,6 @@
-// The client side of the kvol CLI verbs: kubeconfig loading, a small synchronous HTTP client for
-// the Kubernetes REST API (Boost.Beast; http:// only for now), kubectl-worded errors, and the
-// kubectl renderings (Go tabwriter alignment, Table printing) the verbs share.
+// The CLI verbs' shared client-side pieces: kubectl-worded errors, the kubectl renderings (Go
+// tabwriter alignment, Table printing) and manifest reading. The REST client itself is
+// kvol::client (include/kvol/client/client.h), re-exported here.
 //
 // Thread safety: an ApiClient is used by one thread at a time; everything else is stateless.
 // Ownership: ApiClient owns its connections; they close with it.
@@ -13,64 +13,21 @@
 #include <vector>
 
 #include "kvol/api/reflect.h"
+#include "kvol/client/client.h"
 #include "kvol/common/status.h"
 
 namespace kvol::cli {
 
 using json = api::json;
 
-// --- kubeconfig ---------------------------------------------------------------------------
+// --- the REST client (kvol::client) ------------------------------------------------------
 
-struct Kubeconfig {
-  std::string server;  // "http://127.0.0.1:41234"
-  std::string token;   // bearer token ("" = none)
-  std::string ns;      // the current context's namespace ("" when unset)
-  std::string caData;  // certificate-authority-data (base64), for https later
-  bool insecureSkipTlsVerify = false;
-};
-
-// Parses a kubeconfig's YAML and picks the current context's cluster and user.
-Result<Kubeconfig> ParseKubeconfig(const std::string& yamlText);
-// The kubeconfig file to use: `flag`, else the first entry of $KUBECONFIG, else ~/.kube/config.
-std::string KubeconfigPath(const std::string& flag);
-// Reads and parses the kubeconfig KubeconfigPath(flag) names.
-Result<Kubeconfig> LoadKubeconfig(const std::string& flag);
-
-// --- HTTP -----------------------------------------------------------------------------------
-
-struct HttpResult {
-  int status = 0;
-  std::string contentType;
-  std::string body;
-};
-
-class ApiClient {
- public:
-  explicit ApiClient(Kubeconfig cfg);
-  ~ApiClient();
-  ApiClient(const ApiClient&) = delete;
-  ApiClient& operator=(const ApiClient&) = delete;
-
-  const Kubeconfig& config() const { return cfg_; }
-
-  // One request on the kept-alive connection (reconnecting once if the server closed it).
-  // A non-OK Status only for transport failures (kUnavailable: connection refused; kTimeout).
-  Result<HttpResult> Do(const std::string& method, const std::string& target,
-                        const std::string& body = "", const std::string& contentType = "",
-                        const std::string& accept = "application/json", double timeoutSec = 60);
-
-  // Opens a watch (target must carry watch=true) on its own connection and calls onEvent with
-  // each event ({"type":..., "object":...}) until onEvent returns false (OK), the server ends the
-  // stream (OK), or `deadline` passes (kTimeout). A non-200 answer gives a kBadRequest Status
-  // and, when `errorReply` is set, the reply there.
-  Status Watch(const std::string& target, const std::function<bool(const json&)>& onEvent,
-               std::chrono::steady_clock::time_point deadline, HttpResult* errorReply = nullptr);
-
- private:
-  struct Impl;
-  Kubeconfig cfg_;
-  std::unique_ptr<Impl> impl_;
-};
+using client::ApiClient;
+using client::HttpResult;
+using client::Kubeconfig;
+using client::KubeconfigPath;
+using client::LoadKubeconfig;
+using client::ParseKubeconfig;
 
 // --- kubectl's error wording -------------------------------------------------------------
 

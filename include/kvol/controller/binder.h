@@ -84,6 +84,7 @@ class Binder {
     std::string key;  // the queue key the write belongs to
     std::vector<store::Op> ops;
     std::function<void()> onOk;
+    std::function<void()> onFail = nullptr;  // the Txn failed (precondition or I/O)
   };
   struct Pass {
     std::vector<Write> writes;
@@ -130,6 +131,19 @@ class Binder {
 
   std::mutex indexMu_;
   VolumeIndex index_;  // guarded by indexMu_
+
+  // Volumes a driver created whose PV+bind Txn failed, by claim key: if the claim is gone (or
+  // replaced by a claim with another uid) before a retry commits, the volume is deleted, so a
+  // failed bind does not leak storage. (A crash between CreateVolume and the Txn still can: a
+  // driver-side marker would close that; see docs/design/binder.md.)
+  struct Uncommitted {
+    std::string claimUid;
+    driver::ControllerDriver* driver = nullptr;
+    std::string volumeId;
+  };
+  void ForgetUncommitted(const std::string& claimKey, const std::string& claimUid);
+  std::mutex uncommittedMu_;
+  std::map<std::string, Uncommitted> uncommitted_;  // guarded by uncommittedMu_
 };
 
 // JSON helpers shared by the controllers.

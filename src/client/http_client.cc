@@ -8,9 +8,9 @@
 
 #include <optional>
 
-#include "kvol/cli/client.h"
+#include "kvol/client/client.h"
 
-namespace kvol::cli {
+namespace kvol::client {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -243,4 +243,4 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
   return Status::Ok();
 }
 
-}  // namespace kvol::cli
+}  // namespace kvol::client

@@ -6,9 +6,9 @@
 
 #include <thread>
 
-#include "kvol/cli/client.h"
+#include "kvol/client/client.h"
 
-namespace kvol::cli {
+namespace kvol::client {
 namespace {
 
 namespace beast = boost::beast;
@@ -119,4 +119,4 @@ TEST(ApiClient, ConnectionRefused) {
 }
 
 }  // namespace
-}  // namespace kvol::cli
+}  // namespace kvol::client

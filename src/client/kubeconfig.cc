@@ -1,10 +1,12 @@
 // kubeconfig loading: the current context's cluster server and user token, as kubectl picks them.
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "kvol/api/yaml.h"
-#include "kvol/cli/client.h"
+#include "kvol/client/client.h"
 
-namespace kvol::cli {
+namespace kvol::client {
 
 namespace {
 
@@ -86,11 +88,11 @@ std::string KubeconfigPath(const std::string& flag) {
 
 Result<Kubeconfig> LoadKubeconfig(const std::string& flag) {
   std::string path = KubeconfigPath(flag);
-  auto text = ReadFileText(path);
-  if (!text.ok()) {
-    return Status(Code::kNotFound, "error: stat " + path + ": no such file or directory");
-  }
-  return ParseKubeconfig(*text);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(Code::kNotFound, "error: stat " + path + ": no such file or directory");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseKubeconfig(text.str());
 }
 
-}  // namespace kvol::cli
+}  // namespace kvol::client
