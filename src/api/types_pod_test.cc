@@ -151,6 +151,19 @@ TEST(TypesPod, EmptyDirWithoutFieldsStaysAnEmptyObject) {
   EXPECT_EQ(out["spec"]["volumes"][0], json::parse(R"({"name":"v","emptyDir":{}})"));
 }
 
+TEST(TypesPod, ContainerStatusZeroesAreWrittenAsKubernetesDoes) {
+  // Go's ContainerStatus.ready/restartCount and ContainerStateTerminated.exitCode have no
+  // omitempty: `kubectl get pod -o jsonpath={..exitCode}` of a container that exited 0 prints 0.
+  ContainerStatus cs;
+  cs.name = "app";
+  cs.state.terminated = ContainerStateTerminated{};
+  cs.state.terminated->reason = "Completed";
+  json j = ToJson(cs);
+  EXPECT_EQ(j, json::parse(R"({"name":"app","ready":false,"restartCount":0,
+                               "state":{"terminated":{"exitCode":0,"reason":"Completed"}},
+                               "lastState":{}})"));
+}
+
 TEST(TypesPod, UnknownVolumeFieldIsReportedWithItsPath) {
   json in = PodWith(R"({"name":"v","hostPath":{"path":"/x","tipe":"Directory"}})",
                     R"({"name":"v","mountPath":"/v"})");

@@ -72,11 +72,15 @@ Reply HandleResource(const HandlerOptions& o, const Request& req, const std::str
   }
   if (tail.size() > 2) return R(PathNotFound());
   if (!tail.empty()) rr.name = tail[0];
+  bool podLog = false;
   if (tail.size() == 2) {
-    if (tail[1] != "status" || !rr.ops->info().hasStatus) return R(PathNotFound());
-    rr.subresource = "status";
+    podLog = tail[1] == "log" && rr.ops->info().group.empty() && rr.ops->info().kind == "Pod" &&
+             !rr.ns.empty();
+    if (!podLog && (tail[1] != "status" || !rr.ops->info().hasStatus)) return R(PathNotFound());
+    rr.subresource = tail[1];
   }
   RestContext c{o, req, rr};
+  if (podLog) return req.method == "GET" ? HandlePodLog(c) : R(MethodNotAllowed());
   const std::string& m = req.method;
   if (rr.name.empty()) {
     if (m == "GET") {

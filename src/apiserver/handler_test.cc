@@ -257,7 +257,8 @@ TEST_F(HandlerTest, CreateErrorsHaveKubernetesMessages) {
       Body(other)["message"],
       "the namespace of the provided object does not match the namespace sent on the request");
 
-  Response proto = Call("POST", "/api/v1/namespaces", nullptr,
+  // Protobuf bodies decode only for Namespace, ConfigMap and Secret (protobuf_body_test.cc).
+  Response proto = Call("POST", "/api/v1/namespaces/default/persistentvolumeclaims", nullptr,
                         {{"content-type", "application/vnd.kubernetes.protobuf"}});
   EXPECT_EQ(proto.status, 415);
 
@@ -434,6 +435,80 @@ TEST_F(HandlerTest, DeleteWithFinalizerWaitsForItsRemoval) {
       Call("DELETE", "/apis/storage.k8s.io/v1/storageclasses/gone?gracePeriodSeconds=0").status,
       200);
   EXPECT_EQ(Call("GET", "/apis/storage.k8s.io/v1/storageclasses/gone").status, 404);
+}
+
+TEST_F(HandlerTest, DeletingAScheduledPodIsGraceful) {
+  const std::string pods = "/api/v1/namespaces/default/pods";
+  auto pod = [](const std::string& name, const std::string& node, json extra = json::object()) {
+    json spec = {{"containers", {{{"name", "c"}, {"image", "busybox"}}}}};
+    if (!node.empty()) spec["nodeName"] = node;
+    spec.update(extra);
+    return json{{"metadata", {{"name", name}}}, {"spec", spec}};
+  };
+  ASSERT_EQ(Call("POST", pods, pod("p", "n1")).status, 201);
+  // Default grace: 30 s from now; the pod stays until its node deletes it with grace 0.
+  Response d = Call("DELETE", pods + "/p");
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_EQ(Body(d)["kind"], "Pod");
+  EXPECT_EQ(Body(d)["metadata"]["deletionTimestamp"], "2024-05-01T12:00:30Z");
+  EXPECT_EQ(Body(d)["metadata"]["deletionGracePeriodSeconds"], 30);
+  EXPECT_EQ(Call("GET", pods + "/p").status, 200);
+  // A longer or unspecified grace period leaves the pending deletion alone; a shorter one
+  // moves the deadline earlier, counted from the first request's start.
+  now_ += 5;
+  Response again = Call("DELETE", pods + "/p?gracePeriodSeconds=60");
+  EXPECT_EQ(Body(again)["metadata"]["deletionTimestamp"], "2024-05-01T12:00:30Z");
+  EXPECT_EQ(Body(Call("DELETE", pods + "/p"))["metadata"]["deletionGracePeriodSeconds"], 30);
+  Response shorter = Call("DELETE", pods + "/p", {{"gracePeriodSeconds", 10}});
+  EXPECT_EQ(Body(shorter)["metadata"]["deletionTimestamp"], "2024-05-01T12:00:10Z");
+  EXPECT_EQ(Body(shorter)["metadata"]["deletionGracePeriodSeconds"], 10);
+  // The node's final delete.
+  EXPECT_EQ(Call("DELETE", pods + "/p?gracePeriodSeconds=0").status, 200);
+  EXPECT_EQ(Call("GET", pods + "/p").status, 404);
+
+  // spec.terminationGracePeriodSeconds, and the query over the body's DeleteOptions.
+  ASSERT_EQ(Call("POST", pods, pod("t", "n1", {{"terminationGracePeriodSeconds", 7}})).status, 201);
+  EXPECT_EQ(Body(Call("DELETE", pods + "/t"))["metadata"]["deletionGracePeriodSeconds"], 7);
+  ASSERT_EQ(Call("POST", pods, pod("q", "n1")).status, 201);
+  Response q = Call("DELETE", pods + "/q?gracePeriodSeconds=3", {{"gracePeriodSeconds", 9}});
+  EXPECT_EQ(Body(q)["metadata"]["deletionGracePeriodSeconds"], 3);
+  EXPECT_EQ(Body(q)["metadata"]["deletionTimestamp"], "2024-05-01T12:00:08Z");
+
+  // Not scheduled, already finished, or grace 0: gone at once.
+  ASSERT_EQ(Call("POST", pods, pod("u", "")).status, 201);
+  EXPECT_FALSE(
+      Body(Call("DELETE", pods + "/u"))["metadata"].contains("deletionGracePeriodSeconds"));
+  EXPECT_EQ(Call("GET", pods + "/u").status, 404);
+  ASSERT_EQ(Call("POST", pods, pod("s", "n1")).status, 201);
+  json done = Body(Call("GET", pods + "/s"));
+  done["status"] = {{"phase", "Succeeded"}};
+  ASSERT_EQ(Call("PUT", pods + "/s/status", done).status, 200);
+  EXPECT_EQ(Call("DELETE", pods + "/s").status, 200);
+  EXPECT_EQ(Call("GET", pods + "/s").status, 404);
+  ASSERT_EQ(Call("POST", pods, pod("z", "n1")).status, 201);
+  EXPECT_EQ(Call("DELETE", pods + "/z", {{"gracePeriodSeconds", 0}}).status, 200);
+  EXPECT_EQ(Call("GET", pods + "/z").status, 404);
+  // A negative grace period means one second, as in Kubernetes; garbage is a 400.
+  ASSERT_EQ(Call("POST", pods, pod("m", "n1")).status, 201);
+  EXPECT_EQ(Body(Call("DELETE",
+                      pods + "/m?gracePeriodSeconds=-5"))["metadata"]["deletionGracePeriodSeconds"],
+            1);
+  Response bad = Call("DELETE", pods + "/m?gracePeriodSeconds=soon");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Body(bad)["message"], "strconv.ParseInt: parsing \"soon\": invalid syntax");
+
+  // Finalizers still hold the final delete.
+  json fin = pod("f", "n1");
+  fin["metadata"]["finalizers"] = {"example.com/hold"};
+  ASSERT_EQ(Call("POST", pods, fin).status, 201);
+  EXPECT_EQ(Call("DELETE", pods + "/f").status, 200);
+  EXPECT_EQ(Call("DELETE", pods + "/f?gracePeriodSeconds=0").status, 200);
+  EXPECT_EQ(Call("GET", pods + "/f").status, 200);
+  EXPECT_EQ(
+      Patch(pods + "/f", {{"metadata", {{"finalizers", nullptr}}}}, "application/merge-patch+json")
+          .status,
+      200);
+  EXPECT_EQ(Call("GET", pods + "/f").status, 404);
 }
 
 TEST_F(HandlerTest, ListSelectorsAndAllNamespaces) {

@@ -8,8 +8,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <mutex>
@@ -42,6 +44,28 @@ const char* ReasonPhrase(int code) {
 
 class Session;
 
+// One running StreamProducer: its cancel flag, the bytes queued for the client (backpressure),
+// and its session (kept alive while the producer runs).
+struct StreamState {
+  static constexpr size_t kMaxQueued = 1 << 20;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<bool> cancelled{false};
+  size_t queued = 0;                 // guarded by mu
+  std::shared_ptr<Session> session;  // set while the producer runs; reset by its last post
+
+  void Cancel() {
+    cancelled = true;
+    std::lock_guard<std::mutex> l(mu);
+    cv.notify_all();
+  }
+  void Release(size_t n) {
+    std::lock_guard<std::mutex> l(mu);
+    queued = n > queued ? 0 : queued - n;
+    cv.notify_all();
+  }
+};
+
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(const ApiHandler& h, HttpServerOptions o) : handler(h), opts(o), acceptor(ioc) {}
 
@@ -58,6 +82,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::set<Session*> sessions;  // guarded by mu; raw pointers, owners are the async chains
   std::vector<std::weak_ptr<Session>> weakSessions;
   bool stopping = false;
+  std::set<std::shared_ptr<StreamState>> streams;  // running producers; guarded by mu
+  std::condition_variable streamsDone;             // signalled when `streams` shrinks
+  // Keeps the io threads running while Stop waits for stream producers to post their last step.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -70,14 +98,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() { srv_->Untrack(this); }
 
+  auto Executor() { return stream_.get_executor(); }
+
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
   }
 
-  // From any thread: ends the connection (and its watch) on the session's strand.
+  // From any thread: ends the connection (and its watch or stream) on the session's strand.
   void Shutdown() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->watch_ && !self->ending_) {
+      if (self->stream_state_) self->stream_state_->Cancel();
+      if ((self->watch_ || (self->stream_state_ && self->streamBegun_)) && !self->ending_) {
         self->Finish();
       } else {
         self->Close();
@@ -113,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
     version_ = m.version();
     Reply reply = srv_->handler.Handle(req);
     if (reply.watch) return StartWatch(std::move(reply));
+    if (reply.stream) return StartStream(std::move(reply));
     WriteResponse(std::move(reply.response));
   }
 
@@ -148,15 +180,44 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  static std::string ChunkedHead(const Response& r) {
+    std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " + ReasonPhrase(r.status) +
+                       "\r\nContent-Type: " + r.contentType +
+                       "\r\nCache-Control: no-cache, private\r\nTransfer-Encoding: chunked\r\n";
+    for (const auto& [k, v] : r.headers) head += k + ": " + v + "\r\n";
+    head += "\r\n";
+    return head;
+  }
+
+ public:
+  // --- streamed bodies (StreamProducer); the Begin*/Stream* calls run on the strand ---
+  void StreamBegin(const Response& head) {
+    if (closed_ || ending_ || streamBegun_) return;
+    streamBegun_ = true;
+    Enqueue(ChunkedHead(head));
+  }
+  void StreamChunk(std::string chunk) {
+    if (!ending_) Enqueue(std::move(chunk));
+  }
+  void StreamRespond(Response whole) {
+    if (closed_ || ending_ || streamBegun_) return;
+    streamBegun_ = true;
+    ending_ = true;  // nothing else goes out; the connection closes after this response
+    keepAlive_ = false;
+    WriteResponse(std::move(whole));
+  }
+  // The producer returned (`fallback` is the Reply's response, sent whole if nothing was sent).
+  void StreamDone(Response fallback) {
+    if (!streamBegun_) return StreamRespond(std::move(fallback));
+    Finish();
+  }
+
+ private:
+  void StartStream(Reply reply);
+
   void StartWatch(Reply reply) {
     watch_ = std::move(reply.watch);
-    std::string head = "HTTP/1.1 " + std::to_string(reply.response.status) + " " +
-                       ReasonPhrase(reply.response.status) +
-                       "\r\nContent-Type: " + reply.response.contentType +
-                       "\r\nCache-Control: no-cache, private\r\nTransfer-Encoding: chunked\r\n";
-    for (const auto& [k, v] : reply.response.headers) head += k + ": " + v + "\r\n";
-    head += "\r\n";
-    Enqueue(std::move(head));
+    Enqueue(ChunkedHead(reply.response));
     std::weak_ptr<Session> weak = shared_from_this();
     auto exec = stream_.get_executor();
     auto send = [weak, exec](std::string line) {
@@ -212,6 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnWrite(beast::error_code ec) {
     if (ec) return Close();
+    if (stream_state_) stream_state_->Release(out_.front().size());
     out_.pop_front();
     if (!out_.empty()) return DoWrite();
     writing_ = false;
@@ -231,6 +293,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    if (stream_state_) stream_state_->Cancel();
     watch_.reset();
     timeoutTimer_.cancel();
     bookmarkTimer_.cancel();
@@ -247,6 +310,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keepAlive_ = true;
   unsigned version_ = 11;
   std::unique_ptr<WatchStream> watch_;
+  std::shared_ptr<StreamState> stream_state_;  // set while a StreamProducer serves this session
+  bool streamBegun_ = false;                   // the head (or a whole response) is queued
   std::deque<std::string> out_;
   bool writing_ = false;
   bool ending_ = false;
@@ -255,6 +320,98 @@ class Session : public std::enable_shared_from_this<Session> {
   net::steady_timer bookmarkTimer_;
   char probe_[1];
 };
+
+namespace {
+
+// The StreamSink a producer thread writes to: posts onto the session's strand.
+class SessionSink : public StreamSink {
+ public:
+  SessionSink(std::shared_ptr<StreamState> st, Response head)
+      : st_(std::move(st)), head_(std::move(head)) {}
+  void Begin(const Response& head) override {
+    if (begun_) return;
+    begun_ = true;
+    Post([head](Session& s) { s.StreamBegin(head); });
+  }
+  void Respond(Response whole) override {
+    if (begun_) return;
+    begun_ = true;
+    Post([w = std::move(whole)](Session& s) mutable { s.StreamRespond(std::move(w)); });
+  }
+  bool Write(std::string data) override {
+    if (st_->cancelled) return false;
+    if (!begun_) Begin(head_);
+    if (data.empty()) return true;
+    std::string chunk = Chunk(data);
+    {
+      std::unique_lock<std::mutex> l(st_->mu);
+      st_->cv.wait(l, [&] { return st_->cancelled || st_->queued < StreamState::kMaxQueued; });
+      if (st_->cancelled) return false;
+      st_->queued += chunk.size();
+    }
+    Post([c = std::move(chunk)](Session& s) mutable { s.StreamChunk(std::move(c)); });
+    return true;
+  }
+  bool Cancelled() const override { return st_->cancelled; }
+
+ private:
+  template <typename F>
+  void Post(F f);
+  std::shared_ptr<StreamState> st_;
+  Response head_;
+  bool begun_ = false;
+};
+
+}  // namespace
+
+void Session::StartStream(Reply reply) {
+  auto st = std::make_shared<StreamState>();
+  st->session = shared_from_this();
+  stream_state_ = st;
+  {
+    std::lock_guard<std::mutex> l(srv_->mu);
+    if (srv_->stopping) st->cancelled = true;
+    srv_->streams.insert(st);
+  }
+  // The client sends nothing while it reads the stream: any read completion means it left.
+  stream_.socket().async_read_some(net::buffer(probe_),
+                                   [self = shared_from_this()](beast::error_code, size_t) {
+                                     if (!self->ending_) self->Close();
+                                   });
+  std::thread([st, srv = srv_, producer = std::move(reply.stream),
+               fallback = std::move(reply.response)]() mutable {
+    {
+      SessionSink sink(st, fallback);
+      producer(sink);
+    }
+    producer = nullptr;  // drop what it captured before the server may go away
+    std::shared_ptr<Session> s;
+    {
+      std::lock_guard<std::mutex> l(st->mu);
+      s = std::move(st->session);
+    }
+    if (s) {
+      auto exec = s->Executor();
+      net::post(exec, [s, f = std::move(fallback)]() mutable { s->StreamDone(std::move(f)); });
+      s.reset();
+    }
+    std::lock_guard<std::mutex> l(srv->mu);
+    srv->streams.erase(st);
+    srv->streamsDone.notify_all();
+  }).detach();
+}
+
+template <typename F>
+void SessionSink::Post(F f) {
+  std::shared_ptr<Session> s;
+  {
+    std::lock_guard<std::mutex> l(st_->mu);
+    s = st_->session;
+  }
+  if (!s) return;
+  auto exec = s->Executor();
+  net::post(exec, [s, f = std::move(f)]() mutable { f(*s); });
+}
 
 void HttpServer::Impl::Track(const std::shared_ptr<Session>& s) {
   std::lock_guard<std::mutex> l(mu);
@@ -317,6 +474,7 @@ Result<int> HttpServer::Listen(const std::string& host, int port) {
 }
 
 void HttpServer::Start() {
+  impl_->work.emplace(impl_->ioc.get_executor());
   impl_->Accept();
   for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) {
     impl_->threads.emplace_back([impl = impl_] { impl->ioc.run(); });
@@ -333,6 +491,7 @@ void HttpServer::Stop() {
     for (auto& w : impl_->weakSessions)
       if (auto s = w.lock()) live.push_back(s);
     impl_->weakSessions.clear();
+    for (const auto& st : impl_->streams) st->Cancel();
   }
   net::post(impl_->ioc, [impl = impl_] {
     beast::error_code ec;
@@ -340,6 +499,11 @@ void HttpServer::Stop() {
   });
   for (auto& s : live) s->Shutdown();
   live.clear();
+  // Stream producers saw the cancel flag; they post their last step while the io threads run.
+  {
+    std::unique_lock<std::mutex> l(impl_->mu);
+    impl_->streamsDone.wait(l, [&] { return impl_->streams.empty(); });
+  }
   // Watches write their terminating chunk; idle connections close. Then the io threads run out
   // of work. A client that never reads its socket is not waited for beyond two seconds.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
@@ -350,6 +514,7 @@ void HttpServer::Stop() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  impl_->work.reset();
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -22,7 +22,7 @@ struct ResourceRequest {
   const api::KindOps* ops = nullptr;
   std::string ns;           // "" for cluster-scoped kinds and for all-namespace collections
   std::string name;         // "" for a collection
-  std::string subresource;  // "" or "status"
+  std::string subresource;  // "", "status" or (pods) "log"
 };
 
 struct RestContext {
@@ -44,6 +44,8 @@ Reply HandleCreate(const RestContext& c);
 Reply HandleUpdate(const RestContext& c);
 Reply HandlePatch(const RestContext& c);
 Reply HandleDelete(const RestContext& c);
+// GET pods/NAME/log (rest_log.cc): streams the container's log from its node agent.
+Reply HandlePodLog(const RestContext& c);
 
 // Shared helpers.
 bool WantsTable(const Request& req);

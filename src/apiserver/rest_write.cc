@@ -4,6 +4,7 @@
 #include "kvol/api/meta.h"
 #include "kvol/apiserver/admission.h"
 #include "kvol/apiserver/errors.h"
+#include "kvol/apiserver/protobuf_body.h"
 #include "kvol/patch/patch.h"
 #include "object_meta.h"
 #include "rest.h"
@@ -31,6 +32,11 @@ std::string MediaType(const std::string& contentType) {
 // The body of a POST or PUT as JSON, or the error to answer.
 std::variant<json, Response> ParseBody(const RestContext& c) {
   std::string mt = MediaType(c.req.Header("content-type"));
+  if (mt == kProtobufMediaType) {  // kubectl >= 1.32's typed clients (create ns|cm|secret)
+    Result<json> obj = DecodeProtobufBody(c.req.body, c.info().kind);
+    if (!obj.ok()) return ErrorResponse(obj.status());
+    return std::move(obj).value();
+  }
   if (!mt.empty() && mt != "application/json" && mt != "*/*") {
     return StatusResponse(415, "UnsupportedMediaType",
                           "the body of the request was in an unknown format - accepted media "
@@ -392,6 +398,55 @@ Reply HandlePatch(const RestContext& c) {
   return R(ConflictResponse(info, c.rr.name, kObjectModified));
 }
 
+namespace {
+
+// What a DELETE of a pod does (Kubernetes' podStrategy.CheckGracefulDelete and
+// rest.BeforeDelete): delete now, leave an already shorter pending deletion alone, or mark the
+// pod with deletionTimestamp = now + grace and deletionGracePeriodSeconds = grace.
+struct GracefulStep {
+  enum Kind { kDeleteNow, kPending, kMark } kind = kDeleteNow;
+  json object;  // kMark: the pod to store
+};
+
+GracefulStep GracefulPodDelete(const json& pod, std::optional<int64_t> asked, int64_t now) {
+  GracefulStep step;
+  const json& m = pod["metadata"];
+  if (m.contains("deletionTimestamp") && m["deletionTimestamp"].is_string()) {
+    int64_t current = m.value("deletionGracePeriodSeconds", int64_t{0});
+    if (current <= 0) return step;  // marked with grace 0 earlier: finish the deletion
+    if (!asked || *asked >= current) {
+      step.kind = GracefulStep::kPending;  // only a shorter grace period may be given
+      return step;
+    }
+    int64_t period = std::max<int64_t>(*asked, 0);
+    // Grace 0 deletes now; with finalizers the pod stays marked with grace 0 until they go.
+    bool held = m.contains("finalizers") && m["finalizers"].is_array() && !m["finalizers"].empty();
+    if (period == 0 && !held) return step;
+    step.kind = GracefulStep::kMark;
+    step.object = pod;
+    step.object["metadata"]["deletionTimestamp"] = api::FormatTime(
+        api::ParseTime(m["deletionTimestamp"].get<std::string>()) - current + period);
+    step.object["metadata"]["deletionGracePeriodSeconds"] = period;
+    step.object["metadata"].erase("resourceVersion");
+    return step;
+  }
+  const json spec = pod.value("spec", json::object());
+  int64_t period = asked ? *asked : spec.value("terminationGracePeriodSeconds", int64_t{30});
+  std::string phase = pod.value("status", json::object()).value("phase", "");
+  if (spec.value("nodeName", "").empty()) period = 0;         // not scheduled
+  if (phase == "Succeeded" || phase == "Failed") period = 0;  // already terminated
+  if (period < 0) period = 1;
+  if (period == 0) return step;
+  step.kind = GracefulStep::kMark;
+  step.object = pod;
+  step.object["metadata"]["deletionTimestamp"] = api::FormatTime(now + period);
+  step.object["metadata"]["deletionGracePeriodSeconds"] = period;
+  step.object["metadata"].erase("resourceVersion");
+  return step;
+}
+
+}  // namespace
+
 Reply HandleDelete(const RestContext& c) {
   const auto& info = c.info();
   json opts = json::object();
@@ -406,9 +461,12 @@ Reply HandleDelete(const RestContext& c) {
     grace = opts["gracePeriodSeconds"].get<int64_t>();
   }
   if (std::string g = c.req.Query("gracePeriodSeconds"); !g.empty()) {
-    int64_t v = ParseRv(g);
-    if (v < 0) return R(BadRequest("invalid gracePeriodSeconds: " + g));
-    grace = v;
+    bool neg = g[0] == '-';
+    int64_t v = ParseRv(neg ? g.substr(1) : g);
+    if (v < 0 || (neg && g.size() == 1)) {
+      return R(BadRequest("strconv.ParseInt: parsing " + json(g).dump() + ": invalid syntax"));
+    }
+    grace = neg ? -v : v;
   }
   std::string pp = opts.value("propagationPolicy", c.req.Query("propagationPolicy"));
   if (!pp.empty() && pp != "Orphan" && pp != "Background" && pp != "Foreground") {
@@ -444,19 +502,11 @@ Reply HandleDelete(const RestContext& c) {
     if (dryRun) return R(JsonResponse(oldObj));
     // Pods on a node are deleted gracefully: marked, and removed by their node once stopped
     // (which deletes again with gracePeriodSeconds=0), as the kubelet does.
-    if (info.group.empty() && info.kind == "Pod" && !oldObj["spec"].value("nodeName", "").empty()) {
-      int64_t g = grace.value_or(oldObj["spec"].value("terminationGracePeriodSeconds", 30));
-      if (g > 0) {
-        json& m = oldObj["metadata"];
-        int64_t current = m.value("deletionGracePeriodSeconds", int64_t{-1});
-        if (m.contains("deletionTimestamp") && current >= 0 && current <= g) {
-          return R(JsonResponse(oldObj));
-        }
-        json upd = oldObj;
-        upd["metadata"]["deletionTimestamp"] = api::FormatTime(c.Now() + g);
-        upd["metadata"]["deletionGracePeriodSeconds"] = g;
-        upd["metadata"].erase("resourceVersion");
-        auto r = c.store().Txn({store::Op::Update(c.Key(), upd, old->modRevision)});
+    if (info.group.empty() && info.kind == "Pod") {
+      auto marked = GracefulPodDelete(oldObj, grace, c.Now());
+      if (marked.kind == GracefulStep::kPending) return R(JsonResponse(oldObj));
+      if (marked.kind == GracefulStep::kMark) {
+        auto r = c.store().Txn({store::Op::Update(c.Key(), marked.object, old->modRevision)});
         if (!r.ok()) {
           if (r.status().IsConflict()) continue;
           if (r.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));

@@ -105,6 +105,8 @@ inline const api::Scheme& TestScheme() {
     (void)sc->Register(std::make_unique<JsonKindOps>(
         Info("", "PersistentVolume", "persistentvolumes", false, true, {"pv"}), common,
         std::set<std::string>{}));
+    (void)sc->Register(std::make_unique<JsonKindOps>(Info("", "Node", "nodes", false, true, {"no"}),
+                                                     common, std::set<std::string>{}));
     (void)sc->Register(std::make_unique<JsonKindOps>(
         Info("", "Pod", "pods", true, true, {"po"}, {"spec.nodeName", "status.phase"}), common,
         std::set<std::string>{}));

@@ -4,7 +4,9 @@
 
 #include <iostream>
 
+#include "kvol/cli/image_import.h"
 #include "kvol/cli/verbs.h"
+#include "kvol/node/agent.h"
 #include "kvol/server/serve.h"
 
 namespace kvol::cli {
@@ -12,12 +14,6 @@ namespace kvol::cli {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-
-// A verb of DESIGN.md's contract that a later issue builds: say so clearly, exit 2.
-int NotYet(const std::string& what, const std::string& when) {
-  std::cerr << "kvol " << what << ": not available yet (" << when << ")\n";
-  return 2;
-}
 
 }  // namespace
 
@@ -66,8 +62,18 @@ int RunCli(int argc, char** argv) {
                      "Do not create the built-in StorageClasses");
 
   // node
-  auto* node = app.add_subcommand("node", "Run a node agent alone against an API server");
-  node->allow_extras();
+  node::NodeOptions nodeOpts;
+  auto* nodeCmd = app.add_subcommand("node", "Run a node agent alone against an API server");
+  nodeCmd->add_option("--server", nodeOpts.server, "API server URL (http://HOST:PORT)")->required();
+  nodeCmd->add_option("--token", nodeOpts.token, "API bearer token")->required();
+  nodeCmd->add_option("--data-dir", nodeOpts.dataDir, "This node's data directory")->required();
+  nodeCmd->add_option("--node-name", nodeOpts.nodeName, "This node's name (default: the hostname)");
+  nodeCmd->add_option("--zone", nodeOpts.zone, "This node's topology.kubernetes.io/zone");
+  nodeCmd
+      ->add_option("--allowed-host-paths", nodeOpts.allowedHostPaths,
+                   "Comma-separated prefixes hostPath volumes may use (default: all)")
+      ->delimiter(',');
+  nodeCmd->add_option("--block-pool", nodeOpts.blockPool, "Block volume pool directory");
 
   // client verbs
   ClientOptions client;
@@ -109,14 +115,30 @@ int RunCli(int argc, char** argv) {
   del->add_option("-f,--filename", deleteFiles, "Manifest file(s)");
   del->add_flag("--ignore-not-found", ignoreNotFound, "Treat a missing object as deleted");
 
+  LogsOptions logsOpts;
   auto* logs = app.add_subcommand("logs", "Print a container's logs, as kubectl logs");
-  logs->allow_extras();
+  addClientFlags(logs);
+  logs->add_option("pod", logsOpts.pod, "POD or pod/POD")->required();
+  logs->add_option("-c,--container", logsOpts.container, "The container (default: the first)");
+  logs->add_flag("-f,--follow", logsOpts.follow, "Keep streaming as the log grows");
+  logs->add_flag("-p,--previous", logsOpts.previous, "The previous instance's log");
+  logs->add_flag("--timestamps", logsOpts.timestamps, "Prefix each line with its timestamp");
+  logs->add_option("--tail", logsOpts.tail, "Lines from the end (-1: all)");
+
+  PlayOptions playOpts;
   auto* play =
       app.add_subcommand("play", "Run a manifest on an embedded server until its pods finish");
-  play->allow_extras();
+  play->add_option("-f,--filename", playOpts.file, "The manifest")->required();
+  play->add_option("--data-dir", playOpts.dataDir,
+                   "Data directory for the embedded server (default: a temporary one)");
   auto* image = app.add_subcommand("image", "Manage the node's image store");
   auto* imageImport = image->add_subcommand("import", "Import an OCI or docker-archive tar");
-  imageImport->allow_extras();
+  std::string imageDataDir, imageFile, imageName;
+  imageImport->add_option("--data-dir", imageDataDir,
+                          "The node's data directory (default: " + DefaultDataDir() + ")");
+  imageImport->add_option("file", imageFile, "FILE.tar (OCI archive or docker-archive)")
+      ->required();
+  imageImport->add_option("name", imageName, "NAME:TAG (default: the archive's own tag)");
   image->require_subcommand(1);
 
   try {
@@ -136,10 +158,10 @@ int RunCli(int argc, char** argv) {
   if (*get) return RunGet(client, getArgs, getOutput, getSelector, std::cout, std::cerr);
   if (*describe) return RunDescribe(client, describeArgs, std::cout, std::cerr);
   if (*del) return RunDelete(client, deleteArgs, deleteFiles, ignoreNotFound, std::cout, std::cerr);
-  if (*node) return NotYet("node", "the node agent arrives with the node-agent issue");
-  if (*logs) return NotYet("logs", "container logs arrive with the node agent");
-  if (*play) return NotYet("play", "needs the node agent and the crun runtime");
-  if (*imageImport) return NotYet("image import", "the image store arrives with the node agent");
+  if (*nodeCmd) return node::RunNode(nodeOpts);
+  if (*logs) return RunLogs(client, logsOpts, std::cout, std::cerr);
+  if (*play) return RunPlay(playOpts, std::cout, std::cerr);
+  if (*imageImport) return RunImageImport(imageDataDir, imageFile, imageName, std::cout, std::cerr);
   return 0;
 }
 

@@ -56,38 +56,4 @@ Status EnsureBuiltinClasses(const apiserver::ApiHandler& h) {
   return Status::Ok();
 }
 
-Status RegisterNode(const apiserver::ApiHandler& h, const std::string& name,
-                    const std::string& zone) {
-  std::string now = api::Now();
-  json labels = {{"kubernetes.io/hostname", name}};
-  if (!zone.empty()) labels["topology.kubernetes.io/zone"] = zone;
-  json status = {{"conditions",
-                  {{{"type", "Ready"},
-                    {"status", "True"},
-                    {"reason", "KubeletReady"},
-                    {"message", "kvol node agent is ready"},
-                    {"lastHeartbeatTime", now},
-                    {"lastTransitionTime", now}}}},
-                 {"addresses", {{{"type", "Hostname"}, {"address", name}}}}};
-  json node = {{"apiVersion", "v1"},
-               {"kind", "Node"},
-               {"metadata", {{"name", name}, {"labels", labels}}},
-               {"status", status}};
-  auto r = Call(h, "POST", "/api/v1/nodes", node);
-  if (r.status == 201) return Status::Ok();
-  if (r.status != 409) return Failed("node " + name, r);
-  // Already registered (a restart): refresh labels and the Ready condition.
-  json p = {{"metadata", {{"labels", labels}}}};
-  auto m = Call(h, "PATCH", "/api/v1/nodes/" + name, p, "application/merge-patch+json");
-  if (m.status != 200) return Failed("node " + name, m);
-  auto s = Call(h, "PATCH", "/api/v1/nodes/" + name + "/status", {{"status", status}},
-                "application/merge-patch+json");
-  if (s.status == 404) {  // a Node kind without the status subresource
-    s = Call(h, "PATCH", "/api/v1/nodes/" + name, {{"status", status}},
-             "application/merge-patch+json");
-  }
-  if (s.status != 200) return Failed("node " + name + " status", s);
-  return Status::Ok();
-}
-
 }  // namespace kvol::server

@@ -13,8 +13,4 @@ namespace kvol::server {
 Status EnsureNamespaces(const apiserver::ApiHandler& h);
 // The `local` StorageClass when missing; default-class annotation only when no class is default.
 Status EnsureBuiltinClasses(const apiserver::ApiHandler& h);
-// Creates or refreshes the local Node (labels, Ready condition).
-Status RegisterNode(const apiserver::ApiHandler& h, const std::string& name,
-                    const std::string& zone);
-
 }  // namespace kvol::server

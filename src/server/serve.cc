@@ -16,6 +16,7 @@
 #include "kvol/apiserver/handler.h"
 #include "kvol/apiserver/http_server.h"
 #include "kvol/apiserver/peer_cred.h"
+#include "kvol/store/encrypting_store.h"
 #include "kvol/store/sqlite_store.h"
 
 namespace kvol::server {
@@ -95,6 +96,18 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
   auto st = store::OpenSqliteStore(dbPath);
   if (!st.ok()) return Fail(st.status());
   std::unique_ptr<store::Store> storePtr = std::move(st).value();
+  {
+    // Secrets at rest: Secret values encrypted with the keys of DIR/encryption-keys.json
+    // (created with one random key at first start); see kvol/store/encrypting_store.h.
+    auto keys = store::LoadOrCreateKeyFile(opts.dataDir + "/encryption-keys.json");
+    if (!keys.ok()) return Fail(keys.status());
+    auto enc = store::EncryptingStore::Wrap(std::move(storePtr), std::move(keys).value());
+    if (!enc.ok()) return Fail(enc.status());
+    auto n = (*enc)->RewriteStale();  // plain or old-key secrets -> the first key
+    if (!n.ok()) Log("re-encrypting secrets: " + n.status().message());
+    if (n.ok() && *n > 0) Log("encrypted " + std::to_string(*n) + " secret(s) with the first key");
+    storePtr = std::move(enc).value();
+  }
   auto token = LoadOrCreateToken(opts.dataDir);
   if (!token.ok()) return Fail(token.status());
 
@@ -121,11 +134,10 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
   };
   Status s = EnsureNamespaces(handler);
   if (s.ok() && !opts.disableBuiltinClasses) s = EnsureBuiltinClasses(handler);
+  // The Node is registered by the node agent component (src/server/components.cc), before the
+  // ready line, as `kvol node` registers its own.
   std::string nodeName;
-  if (s.ok() && !opts.noNode) {
-    nodeName = opts.nodeName.empty() ? DefaultNodeName() : opts.nodeName;
-    s = RegisterNode(handler, nodeName, opts.zone);
-  }
+  if (!opts.noNode) nodeName = opts.nodeName.empty() ? DefaultNodeName() : opts.nodeName;
   ServeContext ctx{&opts, storePtr.get(), url, *token, nodeName};
   for (const auto& start : components) {
     if (!s.ok()) break;

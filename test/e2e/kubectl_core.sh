@@ -45,8 +45,8 @@ expect "get sc" \
 "NAME              PROVISIONER     RECLAIMPOLICY   VOLUMEBINDINGMODE      ALLOWVOLUMEEXPANSION   AGE
 local (default)   kvol.io/local   Delete          WaitForFirstConsumer   false                  AGE" \
   "$($K get sc 2>&1 | ages)"
-expect "get nodes" "e2e-node Ready kubernetes.io/hostname=e2e-node,topology.kubernetes.io/zone=zone-a" \
-  "$($K get nodes -o jsonpath='{.items[0].metadata.name} {.items[0].status.conditions[0].type} {.items[0].metadata.labels}' 2>&1 |
+expect "get nodes" "e2e-node Ready=True kubernetes.io/arch=amd64,kubernetes.io/hostname=e2e-node,kubernetes.io/os=linux,topology.kubernetes.io/zone=zone-a" \
+  "$($K get nodes -o jsonpath='{.items[0].metadata.name} Ready={.items[0].status.conditions[?(@.type=="Ready")].status} {.items[0].metadata.labels}' 2>&1 |
      sed -E 's/[{}"]//g; s/:/=/g')"
 expect "namespaces" "namespace/default namespace/kube-node-lease namespace/kube-public namespace/kube-system" \
   "$($K get ns -o name | tr '\n' ' ' | sed 's/ $//')"

@@ -14,7 +14,8 @@
 // drops. Encoding follows Go's `omitempty`: empty strings, zero numbers, false, empty lists and
 // maps, and structs that encode to `{}` are left out; `std::optional<T>` (Go's pointer fields)
 // is written whenever it holds a value, so `storageClassName: ""` and `replicas: 0` survive a
-// round trip.
+// round trip. Fields Go writes even when zero (no omitempty: a container status's `ready`,
+// `restartCount`, `exitCode`) are named in the struct's `kvolAlwaysEmit` list.
 //
 // Decoding walks the JSON object by object: unknown keys are collected with their full path
 // (`spec.containers[0].foo`, as the API server's strict field validation prints them), and a value
@@ -237,6 +238,20 @@ struct JsonTraits<std::map<std::string, T>> {
   }
 };
 
+namespace detail {
+// Fields Go encodes without omitempty (`json:"ready"`) are listed by the struct:
+//   static constexpr std::string_view kvolAlwaysEmit[] = {"ready", "restartCount"};
+template <class T>
+bool AlwaysEmit(std::string_view name) {
+  if constexpr (requires { T::kvolAlwaysEmit; }) {
+    for (std::string_view n : T::kvolAlwaysEmit) {
+      if (n == name) return true;
+    }
+  }
+  return false;
+}
+}  // namespace detail
+
 // Reflected structs.
 template <class T>
 struct JsonTraits<T, std::enable_if_t<IsReflected<T>::value>> {
@@ -247,7 +262,9 @@ struct JsonTraits<T, std::enable_if_t<IsReflected<T>::value>> {
           (([&] {
              const auto& m = v.*(f.member);
              using M = std::decay_t<decltype(m)>;
-             if (!JsonTraits<M>::IsEmpty(m)) o[std::string(f.name)] = JsonTraits<M>::Encode(m);
+             if (!JsonTraits<M>::IsEmpty(m) || detail::AlwaysEmit<T>(f.name)) {
+               o[std::string(f.name)] = JsonTraits<M>::Encode(m);
+             }
            }()),
            ...);
         },

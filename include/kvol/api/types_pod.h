@@ -315,6 +315,7 @@ struct ContainerStateTerminated {
   std::string containerID;
   KVOL_REFLECT(ContainerStateTerminated, exitCode, signal, reason, message, startedAt, finishedAt,
                containerID)
+  static constexpr std::string_view kvolAlwaysEmit[] = {"exitCode"};
 };
 
 struct ContainerState {
@@ -336,6 +337,8 @@ struct ContainerStatus {
   std::optional<bool> started;
   KVOL_REFLECT(ContainerStatus, name, state, lastState, ready, restartCount, image, imageID,
                containerID, started)
+  static constexpr std::string_view kvolAlwaysEmit[] = {"state", "lastState", "ready",
+                                                        "restartCount"};
 };
 
 struct PodCondition {

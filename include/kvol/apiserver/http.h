@@ -1,8 +1,9 @@
 // The transport-neutral shape of one API request and its reply, as the handler sees them.
 //
 // The HTTP server (http_server.h) parses the wire into a Request, calls ApiHandler::Handle, and
-// writes the Reply: either a whole Response (Content-Length) or, for watches, a chunked stream fed
-// by a WatchStream. Tests call the handler with Requests directly.
+// writes the Reply: a whole Response (Content-Length), for watches a chunked stream fed by a
+// WatchStream, or for streamed bodies (pod logs) a chunked stream fed by a StreamProducer that runs
+// on a thread of its own. Tests call the handler with Requests directly.
 //
 // Thread safety: plain values.
 #pragma once
@@ -60,9 +61,34 @@ class WatchStream {
   bool allowBookmarks = false;  // send BookmarkLine() periodically
 };
 
+// Where a StreamProducer writes. Used from the producer's thread only.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Starts the chunked response with head's status, contentType and headers (its body is
+  // ignored). Optional: the first Write starts it with the Reply's response.
+  virtual void Begin(const Response& head) = 0;
+  // Answers with a whole response instead of a stream (an error found before any data), then the
+  // connection closes. Only before Begin/Write; the producer should return after it.
+  virtual void Respond(Response whole) = 0;
+  // Sends `data` as one chunk (flushed at once). Waits while too much is queued for a slow
+  // client. Returns false once the client went away or the server is stopping.
+  virtual bool Write(std::string data) = 0;
+  // True once the client went away or the server is stopping.
+  virtual bool Cancelled() const = 0;
+};
+
+// A streamed body. The transport runs it once on a dedicated thread; the response ends (the
+// terminating chunk, then the connection closes) when it returns. If it returns without calling
+// Begin, Write or Respond, the Reply's response is sent as a whole. It must notice Cancelled()
+// (or a false Write) within about a second: HttpServer::Stop waits for every producer to return.
+// It must not refer to the Request (copy what it needs).
+using StreamProducer = std::function<void(StreamSink& sink)>;
+
 struct Reply {
-  Response response;                   // for a watch: status/contentType/headers of the stream
+  Response response;                   // for a watch or stream: status/contentType/headers
   std::unique_ptr<WatchStream> watch;  // set for watch requests that were accepted
+  StreamProducer stream;               // set for streamed bodies (pod logs)
 };
 
 }  // namespace kvol::apiserver

@@ -1,0 +1,139 @@
+// Sandbox namespace files (see sandbox.h).
+#include "src/runtime/sandbox.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kvol/os/fs.h"
+
+namespace kvol::runtime {
+
+namespace {
+
+constexpr long kNsfsMagic = 0x6e736673;
+const char* const kNames[] = {"net", "ipc", "uts"};
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// The child: unshare, hostname, lo up, report (one byte: 0 or errno), wait for the parent to close
+// its end of `hold`. Only async-signal-safe calls.
+[[noreturn]] void Child(int report, int hold, const char* hostname, size_t hostnameLen) {
+  char err = 0;
+  if (::unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
+    err = static_cast<char>(errno);
+  } else if (hostnameLen > 0 && ::sethostname(hostname, hostnameLen) != 0) {
+    err = static_cast<char>(errno);
+  } else {
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof ifr);
+    std::memcpy(ifr.ifr_name, "lo", 3);
+    if (s < 0 || ::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
+      err = static_cast<char>(errno);
+    } else {
+      ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+      if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) err = static_cast<char>(errno);
+    }
+  }
+  if (::write(report, &err, 1) != 1) ::_exit(1);
+  char c;
+  while (::read(hold, &c, 1) < 0 && errno == EINTR) {
+  }
+  ::_exit(0);
+}
+
+}  // namespace
+
+bool IsNamespaceFile(const std::string& path) {
+  struct statfs st;
+  return ::statfs(path.c_str(), &st) == 0 && st.f_type == kNsfsMagic;
+}
+
+Status MakeSandboxNamespaces(const std::string& dir, const std::string& hostname) {
+  bool all = true;
+  for (const char* n : kNames) all = all && IsNamespaceFile(dir + "/" + n);
+  if (all) return Status::Ok();
+  // A half-made sandbox (an earlier failure): start over.
+  KVOL_RETURN_IF_ERROR(RemoveSandboxNamespaces(dir));
+  KVOL_RETURN_IF_ERROR(os::MakeDirs(dir, 0700));
+  for (const char* n : kNames) {
+    std::string p = dir + "/" + n;
+    int fd = ::open(p.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+    if (fd < 0) return Internal(Errno("create " + p));
+    ::close(fd);
+  }
+  if (hostname.size() > 64) return Invalid("hostname longer than 64 characters: " + hostname);
+  int report[2], hold[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return Internal(Errno("pipe"));
+  if (::pipe2(hold, O_CLOEXEC) != 0) {
+    ::close(report[0]);
+    ::close(report[1]);
+    return Internal(Errno("pipe"));
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(report[0]);
+    ::close(hold[1]);
+    Child(report[1], hold[0], hostname.data(), hostname.size());
+  }
+  ::close(report[1]);
+  ::close(hold[0]);
+  Status st;
+  if (pid < 0) {
+    st = Internal(Errno("fork"));
+  } else {
+    char err = 1;
+    ssize_t n;
+    while ((n = ::read(report[0], &err, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) {
+      st = Internal("sandbox child died");
+    } else if (err != 0) {
+      st = Internal(std::string("sandbox namespaces: ") + std::strerror(err));
+    } else {
+      for (const char* ns : kNames) {
+        std::string src = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+        std::string dst = dir + "/" + ns;
+        if (::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+          st = Internal(Errno("bind " + src + " on " + dst));
+          break;
+        }
+      }
+    }
+  }
+  ::close(report[0]);
+  ::close(hold[1]);  // the child exits
+  if (pid > 0) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (!st.ok()) {
+    Status cleanup = RemoveSandboxNamespaces(dir);
+    (void)cleanup;
+  }
+  return st;
+}
+
+Status RemoveSandboxNamespaces(const std::string& dir) {
+  for (const char* n : kNames) {
+    std::string p = dir + "/" + n;
+    while (IsNamespaceFile(p)) {
+      if (::umount2(p.c_str(), MNT_DETACH) != 0) return Internal(Errno("umount " + p));
+    }
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return Internal(Errno("remove " + p));
+  }
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Internal(Errno("remove " + dir));
+  return Status::Ok();
+}
+
+}  // namespace kvol::runtime
