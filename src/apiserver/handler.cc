@@ -6,6 +6,7 @@
 #include "kvol/apiserver/discovery.h"
 #include "kvol/apiserver/errors.h"
 #include "rest.h"
+#include "src/apiserver/request_metrics.h"
 
 namespace kvol::apiserver {
 
@@ -112,7 +113,13 @@ int64_t RestContext::Now() const {
 
 ApiHandler::ApiHandler(HandlerOptions opts) : opts_(std::move(opts)) {}
 
+// Every request is counted in the apiserver_request_* metrics (request_metrics.h).
 Reply ApiHandler::Handle(const Request& req) const {
+  auto start = std::chrono::steady_clock::now();
+  return InstrumentReply(*opts_.scheme, req, Serve(req), start);
+}
+
+Reply ApiHandler::Serve(const Request& req) const {
   const std::string& p = req.path;
   if (p == "/healthz" || p == "/livez") return R(Text("ok"));
   if (p == "/readyz") {
@@ -125,14 +132,15 @@ Reply ApiHandler::Handle(const Request& req) const {
   }
   if (p == "/version") return R(JsonResponse(VersionInfo()));
   if (!Authorized(opts_, req)) return R(Unauthorized());
+  if (p == "/metrics") return R(MetricsResponse(req));
 
   std::vector<std::string> seg = Split(p);
   const api::Scheme& s = *opts_.scheme;
   bool read = req.method == "GET" || req.method == "HEAD";
   if (seg.empty()) {
     return R(JsonResponse({{"paths",
-                            {"/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3",
-                             "/readyz", "/version"}}}));
+                            {"/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics",
+                             "/openapi/v3", "/readyz", "/version"}}}));
   }
   if (seg[0] == "openapi") {
     if (seg.size() == 2 && seg[1] == "v3" && read) return R(JsonResponse(OpenApiRoot(s)));

@@ -392,9 +392,9 @@ TEST_F(HandlerTest, PatchTypesNoChangeAndGeneration) {
       "application/json-patch+json");
   EXPECT_EQ(failed.status, 422) << failed.body;
 
-  Response apply = Patch(url, Pvc("p"), "application/apply-patch+yaml");
-  EXPECT_EQ(apply.status, 415);
-  EXPECT_EQ(Body(apply)["reason"], "UnsupportedMediaType");
+  Response apply = Patch(url, Pvc("p"), "application/apply-patch+yaml");  // no fieldManager
+  EXPECT_EQ(apply.status, 422);
+  EXPECT_EQ(Body(apply)["reason"], "Invalid");
 
   Response strict = Call("PATCH", url + "?fieldValidation=Strict", {{"spec", {{"bar", 1}}}},
                          {{"content-type", "application/merge-patch+json"}});

@@ -24,7 +24,8 @@ namespace {
 using api::json;
 
 std::string TestData(const std::string& name) {
-  auto path = std::filesystem::path(__FILE__).parent_path() / "testdata" / name;
+  // KVOL_SOURCE_DIR, not __FILE__: ccache (CCACHE_BASEDIR) makes __FILE__ relative to the build.
+  auto path = std::filesystem::path(KVOL_SOURCE_DIR) / "src/apiserver/testdata" / name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in) << "missing " << path;
   std::stringstream ss;

@@ -1,10 +1,13 @@
 // create, update (PUT), patch and delete, with Kubernetes' admission and update strategies.
+#include <set>
 #include <variant>
 
 #include "kvol/api/meta.h"
+#include "kvol/api/yaml.h"
 #include "kvol/apiserver/admission.h"
 #include "kvol/apiserver/errors.h"
 #include "kvol/apiserver/protobuf_body.h"
+#include "kvol/patch/apply.h"
 #include "kvol/patch/patch.h"
 #include "object_meta.h"
 #include "rest.h"
@@ -14,6 +17,10 @@ namespace kvol::apiserver {
 namespace {
 
 constexpr int kMaxRetries = 8;
+
+// Server-side apply and field management, defined with HandleApplyPatch below.
+void RecordUpdate(const RestContext& c, const json& live, json& obj);
+Reply HandleApplyPatch(const RestContext& c);
 
 Reply R(Response r) {
   Reply out;
@@ -105,8 +112,7 @@ std::variant<json, Response> Decode(const RestContext& c, const json& in,
 
 json WithoutVolatile(json o) {
   if (o.contains("metadata") && o["metadata"].is_object()) {
-    o["metadata"].erase("resourceVersion");
-    o["metadata"].erase("managedFields");
+    o["metadata"].erase("resourceVersion");  // managedFields count: ownership changes are writes
   }
   return o;
 }
@@ -266,6 +272,7 @@ Reply HandleCreate(const RestContext& c) {
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = api::FormatTime(c.Now());
   meta["generation"] = 1;
+  RecordUpdate(c, nullptr, obj);
   if (Status s = AdmitCreate(c.store(), info, obj); !s.ok()) return R(ErrorResponse(s));
   obj = c.rr.ops->Default(obj);
   SetTypeMeta(info, obj);
@@ -332,6 +339,7 @@ Reply HandleUpdate(const RestContext& c) {
     json oldObj = Present(info, *old);
     auto prepared = PrepareUpdate(c, std::get<json>(dec), oldObj);
     if (auto* e = std::get_if<Response>(&prepared)) return R(*e);
+    RecordUpdate(c, oldObj, std::get<json>(prepared));
     auto done = Commit(c, std::move(std::get<json>(prepared)), oldObj, old->modRevision);
     if (auto* e = std::get_if<Response>(&done)) return R(*e);
     if (auto* s = std::get_if<Status>(&done)) {
@@ -344,9 +352,186 @@ Reply HandleUpdate(const RestContext& c) {
   return R(ConflictResponse(info, c.rr.name, kObjectModified));
 }
 
+// ---- Field management (metadata.managedFields) and server-side apply ----------------------
+// application/apply-patch+yaml goes to HandleApplyPatch; every other write records its Update
+// entry through RecordUpdate. The merge and ownership rules live in kvol/patch/apply.h.
+namespace {
+
+patch::FieldManagerOptions FieldManagerOf(const RestContext& c, const std::string& manager) {
+  patch::FieldManagerOptions o;
+  o.apiVersion = c.info().ApiVersion();
+  o.kind = c.info().kind;
+  o.manager = manager;
+  o.subresource = c.rr.subresource;
+  o.now = api::FormatTime(c.Now());
+  o.ignoreStatus = c.info().hasStatus && c.rr.subresource.empty();
+  return o;
+}
+
+// The Update entry of a create (live null), update or non-apply patch, written into `obj`.
+// A new object's fields are attributed as decoded and defaulted, before admission adds any.
+void RecordUpdate(const RestContext& c, const json& live, json& obj) {
+  auto o =
+      FieldManagerOf(c, patch::ManagerFor(c.req.Query("fieldManager"), c.req.Header("user-agent")));
+  json tracked = patch::TrackUpdate(live, live.is_null() ? c.rr.ops->Default(obj) : obj, o);
+  json& meta = obj["metadata"];
+  auto mf = tracked["metadata"].find("managedFields");
+  if (mf != tracked["metadata"].end()) {
+    meta["managedFields"] = std::move(*mf);
+  } else {
+    meta.erase("managedFields");
+  }
+}
+
+// `normalized` restricted to the fields `raw` sets: the applied configuration without the
+// unknown fields Normalize dropped and without fields it filled in.
+json Mask(const json& normalized, const json& raw) {
+  if (normalized.is_object() && raw.is_object()) {
+    json out = json::object();
+    for (auto it = normalized.begin(); it != normalized.end(); ++it) {
+      auto r = raw.find(it.key());
+      if (r != raw.end()) out[it.key()] = Mask(it.value(), *r);
+    }
+    return out;
+  }
+  if (normalized.is_array() && raw.is_array() && normalized.size() == raw.size()) {
+    json out = json::array();
+    for (size_t i = 0; i < raw.size(); ++i) out.push_back(Mask(normalized[i], raw[i]));
+    return out;
+  }
+  return normalized;
+}
+
+// 409 with kube-apiserver's apply conflict Status (reason Conflict, FieldManagerConflict causes).
+Response ApplyConflictResponse(const std::vector<patch::ApplyConflict>& conflicts) {
+  json causes = json::array();
+  for (const auto& x : conflicts) {
+    causes.push_back({{"type", "FieldManagerConflict"},
+                      {"message", "conflict with " + x.manager},
+                      {"field", x.field}});
+  }
+  return StatusResponse(409, "Conflict", patch::ConflictMessage(conflicts), {{"causes", causes}});
+}
+
+// Creates the object an apply patch made from nothing, with create's admission; a Status
+// (AlreadyExists) when another writer created it first.
+std::variant<json, Response, Status> CreateApplied(const RestContext& c, json obj) {
+  const auto& info = c.info();
+  json& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  meta["name"] = c.rr.name;
+  if (info.namespaced) {
+    std::string ns = meta.value("namespace", "");
+    if (!ns.empty() && ns != c.rr.ns) {
+      return BadRequest(
+          "the namespace of the provided object does not match the namespace sent on the request");
+    }
+    meta["namespace"] = c.rr.ns;
+  } else {
+    meta.erase("namespace");
+  }
+  if (info.hasStatus && !KeepsStatusOnCreate(info)) obj.erase("status");
+  for (const char* f :
+       {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName"}) {
+    meta.erase(f);
+  }
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = api::FormatTime(c.Now());
+  meta["generation"] = 1;
+  if (Status s = AdmitCreate(c.store(), info, obj); !s.ok()) return ErrorResponse(s);
+  obj = c.rr.ops->Default(obj);
+  SetTypeMeta(info, obj);
+  DefaultPhase(info, obj);
+  if (info.namespaced) {
+    auto ns = c.store().Get(store::KeyFor("namespaces", "", c.rr.ns));
+    if (!ns.ok()) {
+      if (!ns.status().IsNotFound()) return ErrorResponse(ns.status());
+      api::ResourceInfo nsInfo;
+      nsInfo.resource = "namespaces";
+      return NotFoundResponse(nsInfo, c.rr.ns);
+    }
+  }
+  api::ErrorList errs = c.rr.ops->ValidateCreate(obj);
+  if (!errs.empty()) return InvalidResponse(info, c.rr.name, errs);
+  if (DryRun(c.req)) return obj;
+  auto r = c.store().Txn({store::Op::Create(c.Key(), obj)});
+  if (r.ok()) return Present(info, r->objects.at(0));
+  if (r.status().IsAlreadyExists()) return r.status();
+  return ErrorResponse(r.status());
+}
+
+// PATCH with application/apply-patch+yaml: create-or-update through server-side apply.
+Reply HandleApplyPatch(const RestContext& c) {
+  const auto& info = c.info();
+  std::string manager = c.req.Query("fieldManager");
+  if (manager.empty()) {
+    return R(StatusResponse(
+        422, "Invalid",
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for "
+        "apply patch",
+        {{"group", "meta.k8s.io"},
+         {"kind", "PatchOptions"},
+         {"causes",
+          {{{"reason", "FieldValueRequired"},
+            {"message", "Required value: is required for apply patch"},
+            {"field", "fieldManager"}}}}}));
+  }
+  Result<json> parsed = api::ParseJsonOrYaml(c.req.body);
+  if (!parsed.ok()) return R(BadRequest("error decoding YAML: " + parsed.status().message()));
+  if (!parsed->is_object()) {
+    return R(BadRequest("error decoding YAML: the applied configuration is not an object"));
+  }
+  json raw = std::move(*parsed);
+  if (auto e = CheckTypeMeta(info, raw)) return R(*e);
+  if (std::string n = Meta(raw, "name"); !n.empty() && n != c.rr.name) {
+    return R(BadRequest("the name of the object (" + n + ") does not match the name on the URL (" +
+                        c.rr.name + ")"));
+  }
+  std::vector<std::pair<std::string, std::string>> warnings;
+  auto dec = Decode(c, raw, &warnings);  // unknown fields as ?fieldValidation= asks
+  if (auto* e = std::get_if<Response>(&dec)) return R(*e);
+  json config = Mask(std::get<json>(dec), raw);
+  bool force = c.req.Query("force") == "true";
+  patch::FieldManagerOptions o = FieldManagerOf(c, manager);
+  for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
+    auto old = c.store().Get(c.Key());
+    if (!old.ok() && (!old.status().IsNotFound() || !c.rr.subresource.empty())) {
+      if (old.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
+      return R(ErrorResponse(old.status()));
+    }
+    json live = old.ok() ? Present(info, *old) : json();
+    Result<patch::ApplyResult> applied = patch::Apply(live, config, o, force);
+    if (!applied.ok()) return R(ErrorResponse(applied.status()));
+    if (!applied->conflicts.empty()) return R(ApplyConflictResponse(applied->conflicts));
+    if (!old.ok()) {
+      auto made = CreateApplied(c, std::move(applied->object));
+      if (auto* e = std::get_if<Response>(&made)) return R(*e);
+      if (std::holds_alternative<Status>(made)) continue;  // created meanwhile: apply to it
+      return R(WithWarnings(JsonResponse(std::get<json>(made), 201), warnings));
+    }
+    std::string rv = Meta(raw, "resourceVersion");
+    if (!rv.empty() && rv != std::to_string(old->modRevision)) {
+      return R(ConflictResponse(info, c.rr.name, kObjectModified));
+    }
+    std::vector<std::pair<std::string, std::string>> again;
+    auto merged = Decode(c, applied->object, &again);
+    if (auto* e = std::get_if<Response>(&merged)) return R(*e);
+    auto prepared = PrepareUpdate(c, std::move(std::get<json>(merged)), live);
+    if (auto* e = std::get_if<Response>(&prepared)) return R(*e);
+    auto done = Commit(c, std::move(std::get<json>(prepared)), live, old->modRevision);
+    if (auto* e = std::get_if<Response>(&done)) return R(*e);
+    if (std::holds_alternative<Status>(done)) continue;  // raced with another writer: reapply
+    return R(WithWarnings(JsonResponse(std::get<json>(done)), warnings));
+  }
+  return R(ConflictResponse(info, c.rr.name, kObjectModified));
+}
+
+}  // namespace
+
 Reply HandlePatch(const RestContext& c) {
   const auto& info = c.info();
   std::string mt = MediaType(c.req.Header("content-type"));
+  if (mt == "application/apply-patch+yaml") return HandleApplyPatch(c);  // server-side apply
   enum { kMerge, kJson, kStrategic } type;
   if (mt == "application/merge-patch+json") {
     type = kMerge;
@@ -390,6 +575,7 @@ Reply HandlePatch(const RestContext& c) {
     if (auto* e = std::get_if<Response>(&dec)) return R(*e);
     auto prepared = PrepareUpdate(c, std::move(std::get<json>(dec)), oldObj);
     if (auto* e = std::get_if<Response>(&prepared)) return R(*e);
+    RecordUpdate(c, oldObj, std::get<json>(prepared));
     auto done = Commit(c, std::move(std::get<json>(prepared)), oldObj, old->modRevision);
     if (auto* e = std::get_if<Response>(&done)) return R(*e);
     if (std::holds_alternative<Status>(done)) continue;  // raced with another writer: reapply
@@ -445,6 +631,66 @@ GracefulStep GracefulPodDelete(const json& pod, std::optional<int64_t> asked, in
   return step;
 }
 
+// Kubernetes' garbage-collector finalizers on DELETE (the generic registry's
+// shouldOrphanDependents / shouldDeleteDependents / deletionFinalizersForGarbageCollection):
+// Orphan adds `orphan`, Foreground adds `foregroundDeletion`, Background removes both; without a
+// policy the finalizers already on the object decide (every kind kvol serves defaults to
+// Background; Events do not support garbage collection and keep their finalizers).
+constexpr const char* kFinalizerOrphan = "orphan";
+constexpr const char* kFinalizerForeground = "foregroundDeletion";
+
+struct GcOptions {
+  std::optional<bool> orphanDependents;  // the legacy option
+  std::string propagationPolicy;         // "", Orphan, Background, Foreground
+};
+
+// The finalizers the object must carry after this DELETE, or nullopt when they stay as they are.
+std::optional<json> GcFinalizers(const api::ResourceInfo& info, const json& obj,
+                                 const GcOptions& o) {
+  if (info.kind == "Event") return std::nullopt;
+  json current = json::array();
+  if (auto m = obj.find("metadata"); m != obj.end() && m->is_object()) {
+    auto f = m->find("finalizers");
+    if (f != m->end() && f->is_array()) current = *f;
+  }
+  bool orphan = false;
+  bool foreground = false;
+  if (o.orphanDependents) {
+    orphan = *o.orphanDependents;
+  } else if (!o.propagationPolicy.empty()) {
+    orphan = o.propagationPolicy == "Orphan";
+    foreground = o.propagationPolicy == "Foreground";
+  } else {
+    for (const auto& f : current) {  // the first of the two decides about orphaning
+      if (f == kFinalizerOrphan || f == kFinalizerForeground) {
+        orphan = f == kFinalizerOrphan;
+        break;
+      }
+    }
+    for (const auto& f : current) foreground = foreground || f == kFinalizerForeground;
+  }
+  json next = json::array();
+  for (const auto& f : current) {
+    if (f != kFinalizerOrphan && f != kFinalizerForeground) next.push_back(f);
+  }
+  if (orphan) next.push_back(kFinalizerOrphan);
+  if (foreground) next.push_back(kFinalizerForeground);
+  std::set<json> a(current.begin(), current.end());
+  std::set<json> b(next.begin(), next.end());
+  if (a == b) return std::nullopt;
+  return next;
+}
+
+// Kubernetes' markAsDeleting: grace period 0, deletionTimestamp now unless an earlier one is set.
+void MarkAsDeleting(json& obj, int64_t now) {
+  json& m = obj["metadata"];
+  auto d = m.find("deletionTimestamp");
+  if (d == m.end() || !d->is_string() || api::ParseTime(d->get<std::string>()) > now) {
+    m["deletionTimestamp"] = api::FormatTime(now);
+  }
+  m["deletionGracePeriodSeconds"] = 0;
+}
+
 }  // namespace
 
 Reply HandleDelete(const RestContext& c) {
@@ -474,6 +720,19 @@ Reply HandleDelete(const RestContext& c) {
                              {api::NotSupported(api::Path("propagationPolicy"), pp,
                                                 {"Foreground", "Background", "Orphan"})}));
   }
+  GcOptions gc;
+  gc.propagationPolicy = pp;
+  if (auto od = opts.find("orphanDependents"); od != opts.end() && od->is_boolean()) {
+    gc.orphanDependents = od->get<bool>();
+  } else if (std::string q = c.req.Query("orphanDependents"); q == "true" || q == "false") {
+    gc.orphanDependents = q == "true";
+  }
+  if (gc.orphanDependents && !pp.empty()) {
+    return R(InvalidResponse(info, c.rr.name,
+                             {api::InvalidValue(api::Path("propagationPolicy"), pp,
+                                                "orphanDependents and deletionPropagation cannot "
+                                                "be both set")}));
+  }
   bool dryRun = DryRun(c.req) ||
                 (opts.contains("dryRun") && opts["dryRun"].is_array() && !opts["dryRun"].empty());
   for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
@@ -501,27 +760,53 @@ Reply HandleDelete(const RestContext& c) {
     }
     if (dryRun) return R(JsonResponse(oldObj));
     // Pods on a node are deleted gracefully: marked, and removed by their node once stopped
-    // (which deletes again with gracePeriodSeconds=0), as the kubelet does.
+    // (which deletes again with gracePeriodSeconds=0), as the kubelet does. A pending graceful
+    // deletion keeps its finalizers (Kubernetes' errAlreadyDeleting).
+    std::optional<json> marked;  // the object to store instead of deleting it
     if (info.group.empty() && info.kind == "Pod") {
-      auto marked = GracefulPodDelete(oldObj, grace, c.Now());
-      if (marked.kind == GracefulStep::kPending) return R(JsonResponse(oldObj));
-      if (marked.kind == GracefulStep::kMark) {
-        auto r = c.store().Txn({store::Op::Update(c.Key(), marked.object, old->modRevision)});
-        if (!r.ok()) {
-          if (r.status().IsConflict()) continue;
-          if (r.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
-          return R(ErrorResponse(r.status()));
-        }
-        return R(JsonResponse(Present(info, r->objects.at(0))));
-      }
+      auto step = GracefulPodDelete(oldObj, grace, c.Now());
+      if (step.kind == GracefulStep::kPending) return R(JsonResponse(oldObj));
+      if (step.kind == GracefulStep::kMark) marked = std::move(step.object);
     }
-    auto r = c.store().Txn({store::Op::Delete(c.Key(), old->modRevision)});
+    // Garbage-collector finalizers (propagationPolicy): the object stays, marked, while they are
+    // on it; the garbage collector removes them.
+    std::optional<json> finalizers = GcFinalizers(info, oldObj, gc);
+    // 202 when the legacy orphanDependents=false asked for a cascade and the object stays.
+    auto accepted = [&gc](const store::TxnResult& r) {
+      return gc.orphanDependents && !*gc.orphanDependents && !r.deleted.at(0) ? 202 : 200;
+    };
+    bool forceDelete = false;
+    if (finalizers) {
+      if (!marked) {
+        marked = oldObj;
+        MarkAsDeleting(*marked, c.Now());
+      }
+      (*marked)["metadata"]["finalizers"] = *finalizers;
+      if (finalizers->empty()) {
+        (*marked)["metadata"].erase("finalizers");
+        // Only garbage-collector finalizers were left: delete now unless gracefully marked.
+        forceDelete = marked->at("metadata").value("deletionGracePeriodSeconds", int64_t{0}) <= 0;
+      }
+      marked->at("metadata").erase("resourceVersion");
+    }
+    if (marked && !forceDelete) {
+      auto r = c.store().Txn({store::Op::Update(c.Key(), *marked, old->modRevision)});
+      if (!r.ok()) {
+        if (r.status().IsConflict()) continue;
+        if (r.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
+        return R(ErrorResponse(r.status()));
+      }
+      return R(JsonResponse(Present(info, r->objects.at(0)), accepted(*r)));
+    }
+    store::Op del = store::Op::Delete(c.Key(), old->modRevision);
+    del.force = forceDelete;
+    auto r = c.store().Txn({std::move(del)});
     if (!r.ok()) {
       if (r.status().IsConflict()) continue;
       if (r.status().IsNotFound()) return R(NotFoundResponse(info, c.rr.name));
       return R(ErrorResponse(r.status()));
     }
-    return R(JsonResponse(Present(info, r->objects.at(0))));
+    return R(JsonResponse(Present(info, r->objects.at(0)), accepted(*r)));
   }
   return R(ConflictResponse(info, c.rr.name, kObjectModified));
 }

@@ -66,6 +66,8 @@ Status Binder::Provision(const PVCItem& c, const std::string& cls, const std::st
   req.name = pvName;
   req.capacity.requiredBytes = request.Value();
   req.parameters = sc.parameters;
+  req.accessModes = pvc.spec.accessModes;  // a driver refuses modes it cannot serve
+  req.block = pvc.spec.volumeMode.value_or("") == api::kVolumeModeBlock;
   if (!node.empty()) req.accessibility.requisite.push_back({{kHostname, node}});
   Result<driver::VolumeInfo> info = drv.CreateVolume(req);
   if (!info.ok()) {

@@ -7,8 +7,10 @@
 
 #include "kvol/controller/binder.h"
 #include "kvol/controller/expander.h"
+#include "kvol/controller/garbage_collector.h"
 #include "kvol/controller/protection.h"
 #include "kvol/controller/scheduler.h"
+#include "src/driver/block/block_driver.h"
 #include "src/driver/local/local_driver.h"
 
 namespace kvol::controller {
@@ -37,10 +39,12 @@ struct ControllerManager::Impl {
   EventRecorder schedulerEvents;
   EventRecorder resizerEvents;
   std::unique_ptr<driver::LocalDriver> local;
+  std::unique_ptr<driver::BlockDriver> block;  // kvol.io/block: images in the block pool
   std::unique_ptr<Binder> binder;
   std::unique_ptr<ProtectionController> protection;
   std::unique_ptr<ExpandController> expander;
   std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<GarbageCollector> gc;  // over every resource, with its own informer
   std::vector<std::thread> threads;
   std::mutex mu;
   std::condition_variable cv;
@@ -60,6 +64,11 @@ Status ControllerManager::Start() {
   if (!m.opts.dataDir.empty()) {
     m.local = std::make_unique<driver::LocalDriver>(m.opts.dataDir, m.opts.nodeName);
     drivers.emplace(m.local->Name(), m.local.get());
+  }
+  if (!m.opts.dataDir.empty()) {
+    m.block = std::make_unique<driver::BlockDriver>(m.opts.dataDir, m.opts.blockPool,
+                                                    m.opts.nodeName, m.opts.zone);
+    drivers.emplace(m.block->Name(), m.block.get());
   }
   BinderOptions bo;
   bo.nodeName = m.opts.nodeName;
@@ -82,12 +91,16 @@ Status ControllerManager::Start() {
   KVOL_RETURN_IF_ERROR(m.pvs.Start());
   KVOL_RETURN_IF_ERROR(m.pvcs.Start());
   KVOL_RETURN_IF_ERROR(m.pods.Start());
+  m.gc = std::make_unique<GarbageCollector>(m.st);
+  m.gc->RegisterHandlers();
+  KVOL_RETURN_IF_ERROR(m.gc->Start());
   m.started = true;
 
   m.threads.emplace_back([&m] { m.binder->Run(); });
   m.threads.emplace_back([&m] { m.protection->Run(); });
   m.threads.emplace_back([&m] { m.expander->Run(); });
   if (m.scheduler) m.threads.emplace_back([&m] { m.scheduler->Run(); });
+  m.threads.emplace_back([&m] { m.gc->Run(); });
   m.threads.emplace_back([&m] {
     std::unique_lock<std::mutex> lk(m.mu);
     while (!m.stopping) {
@@ -102,6 +115,7 @@ Status ControllerManager::Start() {
       m.protection->EnqueueAll();
       m.expander->EnqueueAll();
       if (m.scheduler) m.scheduler->EnqueueAll();
+      m.gc->EnqueueAll();
       lk.lock();
     }
   });
@@ -112,6 +126,7 @@ void ControllerManager::Stop() {
   Impl& m = *impl_;
   if (!m.started) {
     // A failed Start may have left watches running: end them before the controllers go.
+    if (m.gc) m.gc->Stop();
     m.pods.Stop();
     m.pvcs.Stop();
     m.pvs.Stop();
@@ -129,8 +144,10 @@ void ControllerManager::Stop() {
   m.protection->queue().ShutDown();
   m.expander->queue().ShutDown();
   if (m.scheduler) m.scheduler->queue().ShutDown();
+  m.gc->queue().ShutDown();
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  m.gc->Stop();
   m.pods.Stop();
   m.pvcs.Stop();
   m.pvs.Stop();

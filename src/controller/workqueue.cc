@@ -2,12 +2,56 @@
 
 #include <algorithm>
 
+#include "kvol/metrics/metrics.h"
+
 namespace kvol::controller {
+
+// client-go's workqueue metrics (k8s.io/component-base/metrics/prometheus/workqueue), resolved
+// once per queue; the per-key times are guarded by the queue's mu_.
+struct WorkQueue::Metrics {
+  explicit Metrics(const std::string& name) {
+    auto& r = metrics::Registry::Default();
+    const auto buckets = metrics::ExponentialBuckets(10e-9, 10, 10);
+    depth = &r.AddGauge("workqueue_depth", "Current depth of workqueue", {"name"}).With({name});
+    adds =
+        &r.AddCounter("workqueue_adds_total", "Total number of adds handled by workqueue", {"name"})
+             .With({name});
+    queueSeconds = &r.AddHistogram("workqueue_queue_duration_seconds",
+                                   "How long in seconds an item stays in workqueue before being "
+                                   "requested.",
+                                   {"name"}, buckets)
+                        .With({name});
+    workSeconds = &r.AddHistogram("workqueue_work_duration_seconds",
+                                  "How long in seconds processing an item from workqueue takes.",
+                                  {"name"}, buckets)
+                       .With({name});
+    retries = &r.AddCounter("workqueue_retries_total",
+                            "Total number of retries handled by workqueue", {"name"})
+                   .With({name});
+  }
+  metrics::Gauge* depth;
+  metrics::Counter* adds;
+  metrics::Histogram* queueSeconds;
+  metrics::Histogram* workSeconds;
+  metrics::Counter* retries;
+  std::unordered_map<std::string, Clock::time_point> added, started;
+};
+
+WorkQueue::WorkQueue(Options opts) : opts_(std::move(opts)) {
+  if (!opts_.name.empty()) metrics_ = std::make_unique<Metrics>(opts_.name);
+}
+
+WorkQueue::~WorkQueue() = default;
 
 void WorkQueue::AddLocked(const std::string& key) {
   if (shutdown_) return;
   if (!dirty_.insert(key).second) return;  // already waiting
-  if (processing_.count(key)) return;      // re-queued by Done()
+  if (metrics_) {
+    metrics_->adds->Inc();
+    metrics_->depth->Inc();
+    metrics_->added.try_emplace(key, Clock::now());
+  }
+  if (processing_.count(key)) return;  // re-queued by Done()
   queue_.push_back(key);
   cv_.notify_one();
 }
@@ -20,6 +64,7 @@ void WorkQueue::Add(const std::string& key) {
 void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
   std::lock_guard<std::mutex> lk(mu_);
   if (shutdown_) return;
+  if (metrics_) metrics_->retries->Inc();
   if (delay.count() <= 0) {
     AddLocked(key);
     return;
@@ -66,6 +111,15 @@ std::vector<std::string> WorkQueue::TakeLocked(size_t max) {
     queue_.pop_front();
     dirty_.erase(k);
     processing_.insert(k);
+    if (metrics_) {
+      auto now = Clock::now();
+      metrics_->depth->Dec();
+      if (auto a = metrics_->added.find(k); a != metrics_->added.end()) {
+        metrics_->queueSeconds->Observe(std::chrono::duration<double>(now - a->second).count());
+        metrics_->added.erase(a);
+      }
+      metrics_->started[k] = now;
+    }
     out.push_back(std::move(k));
   }
   return out;
@@ -101,6 +155,12 @@ std::vector<std::string> WorkQueue::TryGetBatch(size_t max) {
 void WorkQueue::Done(const std::string& key) {
   std::lock_guard<std::mutex> lk(mu_);
   processing_.erase(key);
+  if (metrics_) {
+    if (auto st = metrics_->started.find(key); st != metrics_->started.end()) {
+      metrics_->workSeconds->Observe(metrics::SecondsSince(st->second));
+      metrics_->started.erase(st);
+    }
+  }
   if (dirty_.count(key) && !shutdown_) {
     queue_.push_back(key);
     cv_.notify_one();

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "../driver/block/block_node_driver.h"
 #include "../driver/local/local_node_driver.h"
 #include "agent_api.h"
 #include "kvol/api/meta.h"
@@ -20,6 +21,7 @@
 #include "object_cache.h"
 #include "pod_worker_pool.h"
 #include "pod_worker_state.h"
+#include "volume_resizer.h"
 
 namespace kvol::node {
 
@@ -70,6 +72,8 @@ struct Agent::Impl {
   bool stopped = false;
 
   std::unique_ptr<driver::LocalNodeDriver> localDriver;
+  std::unique_ptr<driver::BlockNodeDriver> blockDriver;  // kvol.io/block (--block-pool)
+  std::unique_ptr<VolumeResizer> resizer;  // NodeExpandVolume (destroyed after the queues)
   std::unique_ptr<image::ImageStore> images;
   std::unique_ptr<runtime::Runtime> runtime;
   std::unique_ptr<ObjectCache> objects;
@@ -103,6 +107,7 @@ Status Agent::Impl::Start() {
   HostInfo host = ReadHostInfo(o.dataDir, o.crunPath);
   Trace("agent", "host info");
   localDriver = std::make_unique<driver::LocalNodeDriver>(o.dataDir);
+  blockDriver = std::make_unique<driver::BlockNodeDriver>(o.dataDir, o.blockPool);
   images = std::make_unique<image::ImageStore>(o.dataDir + "/images");
   runtime::RuntimeOptions ro;
   ro.dataDir = o.dataDir;
@@ -115,6 +120,7 @@ Status Agent::Impl::Start() {
   events = std::make_unique<PodEvents>(*eventQueue, name);
 
   objects = std::make_unique<ObjectCache>(cfg, [this](const std::string& res, const json& obj) {
+    if (resizer && res == "persistentvolumeclaims") resizer->ClaimChanged(obj);
     if (!volumes) return;
     auto m = obj.find("metadata");
     if (m == obj.end()) return;
@@ -127,12 +133,15 @@ Status Agent::Impl::Start() {
   vo.node.allowedHostPaths = o.allowedHostPaths;
   vo.node.mounter = &os::RealMounter();
   vo.node.drivers[localDriver->Name()] = localDriver.get();
+  vo.node.drivers[blockDriver->Name()] = blockDriver.get();
+  resizer = std::make_unique<VolumeResizer>(o.dataDir, *objects, *statusQueue, vo.node.drivers);
   vo.objects = objects.get();
   vo.plugins = volume::BuiltinPlugins();
   vo.onEvent = [this](const api::Pod& pod, const std::string& reason, const std::string& msg) {
     events->Record(pod, "Warning", reason, msg);
   };
   vo.onPodVolumesReady = [this](const std::string& uid) {
+    if (resizer) resizer->Resync();  // a stage may have grown a volume (ext4, offline)
     if (workers) workers->VolumesReady(uid);
   };
   volumes = std::make_unique<VolumeManager>(std::move(vo));
@@ -220,6 +229,11 @@ void Agent::Impl::Stop(bool clean) {
   if (workers) workers->Shutdown(clean);
   if (logs) logs->Stop();
   if (volumes) volumes->Stop();
+  if (clean && blockDriver) {
+    // The block pool's loop-mounted image, once no volume of it is attached any more.
+    Status s = blockDriver->ReleasePool();
+    if (!s.ok()) Log("clean stop: " + s.message());
+  }
   if (clean && runtime) {
     // Last: nothing of the node may stay mounted under DIR after a clean stop.
     Status s = runtime->ReleaseDataDir();

@@ -207,7 +207,10 @@ Status CrunRuntime::ReleaseDataDir() {
                       " is still mounted below it");
     }
   }
-  if (::umount2(opts_.dataDir.c_str(), 0) != 0 && errno != EINVAL) {
+  // Detached, not unmounted: files of DIR the process still holds open through the bind (the
+  // store's SQLite connections of `kvol serve`) would make a plain umount EBUSY. Nothing is
+  // mounted below it any more (checked above), so detaching hides nothing.
+  if (::umount2(opts_.dataDir.c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
     return Internal(Errno("unmount " + opts_.dataDir));
   }
   shared_ = false;

@@ -36,24 +36,43 @@ Status EnsureNamespaces(const apiserver::ApiHandler& h) {
   return Status::Ok();
 }
 
-Status EnsureBuiltinClasses(const apiserver::ApiHandler& h) {
-  auto get = Call(h, "GET", "/apis/storage.k8s.io/v1/storageclasses/local");
+namespace {
+
+// Creates the class `name` when missing, marked default when `makeDefault`.
+Status EnsureClass(const apiserver::ApiHandler& h, const std::string& name, json spec,
+                   bool makeDefault) {
+  auto get = Call(h, "GET", "/apis/storage.k8s.io/v1/storageclasses/" + name);
   if (get.status == 200) return Status::Ok();
-  if (get.status != 404) return Failed("storageclass local", get);
+  if (get.status != 404) return Failed("storageclass " + name, get);
+  json meta = {{"name", name}};
+  if (makeDefault) meta["annotations"] = {{apiserver::kDefaultClassAnnotation, "true"}};
+  json sc = {{"apiVersion", "storage.k8s.io/v1"}, {"kind", "StorageClass"}, {"metadata", meta}};
+  sc.update(spec);
+  auto r = Call(h, "POST", "/apis/storage.k8s.io/v1/storageclasses", sc);
+  if (r.status != 201 && r.status != 409) return Failed("storageclass " + name, r);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status EnsureBuiltinClasses(const apiserver::ApiHandler& h) {
+  // `standard` first: it becomes the default when no class is default yet.
   auto def = apiserver::DefaultStorageClass(*h.options().store);
   if (!def.ok()) return def.status();
-  json meta = {{"name", "local"}};
-  if (!*def) meta["annotations"] = {{apiserver::kDefaultClassAnnotation, "true"}};
-  json sc = {{"apiVersion", "storage.k8s.io/v1"},
-             {"kind", "StorageClass"},
-             {"metadata", meta},
-             {"provisioner", "kvol.io/local"},
-             {"reclaimPolicy", "Delete"},
-             {"volumeBindingMode", "WaitForFirstConsumer"},
-             {"allowVolumeExpansion", false}};
-  auto r = Call(h, "POST", "/apis/storage.k8s.io/v1/storageclasses", sc);
-  if (r.status != 201 && r.status != 409) return Failed("storageclass local", r);
-  return Status::Ok();
+  KVOL_RETURN_IF_ERROR(EnsureClass(h, "standard",
+                                   {{"provisioner", "kvol.io/block"},
+                                    {"parameters", {{"csi.storage.k8s.io/fstype", "ext4"}}},
+                                    {"reclaimPolicy", "Delete"},
+                                    {"volumeBindingMode", "WaitForFirstConsumer"},
+                                    {"allowVolumeExpansion", true}},
+                                   /*makeDefault=*/!def->has_value()));
+  // `standard` exists now, so `local` is never made the default here.
+  return EnsureClass(h, "local",
+                     {{"provisioner", "kvol.io/local"},
+                      {"reclaimPolicy", "Delete"},
+                      {"volumeBindingMode", "WaitForFirstConsumer"},
+                      {"allowVolumeExpansion", false}},
+                     /*makeDefault=*/false);
 }
 
 }  // namespace kvol::server

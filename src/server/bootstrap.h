@@ -11,6 +11,8 @@ namespace kvol::server {
 
 // "default", "kube-system", "kube-public", "kube-node-lease", when missing.
 Status EnsureNamespaces(const apiserver::ApiHandler& h);
-// The `local` StorageClass when missing; default-class annotation only when no class is default.
+// The built-in StorageClasses when missing: `standard` (kvol.io/block, ext4, expandable) and
+// `local` (kvol.io/local). The default-class annotation goes on `standard` (else `local`), only
+// when no class is default already.
 Status EnsureBuiltinClasses(const apiserver::ApiHandler& h);
 }  // namespace kvol::server

@@ -15,6 +15,8 @@ std::vector<ComponentStart> DefaultComponents() {
     controller::ControllerManagerOptions o;
     o.nodeName = ctx.nodeName.empty() ? DefaultNodeName() : ctx.nodeName;
     o.dataDir = ctx.options->dataDir;
+    o.blockPool = ctx.options->blockPool;
+    o.zone = ctx.options->zone;
     auto mgr = std::make_shared<controller::ControllerManager>(*ctx.store, o);
     KVOL_RETURN_IF_ERROR(mgr->Start());
     return std::function<void()>([mgr] { mgr->Stop(); });

@@ -42,8 +42,9 @@ storageclasses           sc                  storage.k8s.io/v1            false 
 
 # Built-in objects.
 expect "get sc" \
-"NAME              PROVISIONER     RECLAIMPOLICY   VOLUMEBINDINGMODE      ALLOWVOLUMEEXPANSION   AGE
-local (default)   kvol.io/local   Delete          WaitForFirstConsumer   false                  AGE" \
+"NAME                 PROVISIONER     RECLAIMPOLICY   VOLUMEBINDINGMODE      ALLOWVOLUMEEXPANSION   AGE
+local                kvol.io/local   Delete          WaitForFirstConsumer   false                  AGE
+standard (default)   kvol.io/block   Delete          WaitForFirstConsumer   true                   AGE" \
   "$($K get sc 2>&1 | ages)"
 expect "get nodes" "e2e-node Ready=True kubernetes.io/arch=amd64,kubernetes.io/hostname=e2e-node,kubernetes.io/os=linux,topology.kubernetes.io/zone=zone-a" \
   "$($K get nodes -o jsonpath='{.items[0].metadata.name} Ready={.items[0].status.conditions[?(@.type=="Ready")].status} {.items[0].metadata.labels}' 2>&1 |
@@ -103,7 +104,7 @@ expect "create in a missing namespace" \
 expect "strict field validation" \
   'Error from server (BadRequest): error when creating "bad.yaml": PersistentVolumeClaim in version "v1" cannot be handled as a PersistentVolumeClaim: strict decoding error: unknown field "spec.foo"' \
   "$($K create -f bad.yaml 2>&1)"
-expect "default class and finalizer" "local [kubernetes.io/pvc-protection] 1" \
+expect "default class and finalizer" "standard [kubernetes.io/pvc-protection] 1" \
   "$($K get pvc data-claim -o jsonpath='{.spec.storageClassName} {.metadata.finalizers} {.metadata.generation}' | sed 's/"//g')"
 
 expect "apply -f (created)" "persistentvolume/pv-a created" "$($K apply -f pv.yaml 2>&1)"
@@ -119,15 +120,15 @@ expect "get pv,pvc" \
 persistentvolume/pv-a 5Gi RWO Retain PHASE manual <unset> AGE
 
 NAME STATUS VOLUME CAPACITY ACCESS MODES STORAGECLASS VOLUMEATTRIBUTESCLASS AGE
-persistentvolumeclaim/data-claim Pending local <unset> AGE" \
+persistentvolumeclaim/data-claim Pending standard <unset> AGE" \
   "$($K get pv,pvc 2>&1 | ages | tr -s ' ' | sed -E 's#^(persistentvolume/pv-a 5Gi RWO Retain) (Pending|Available)#\1 PHASE#')"
 expect "get pvc -A" \
 "NAMESPACE   NAME         STATUS    VOLUME   CAPACITY   ACCESS MODES   STORAGECLASS   VOLUMEATTRIBUTESCLASS   AGE
-default     data-claim   Pending                                      local          <unset>                 AGE" \
+default     data-claim   Pending                                      standard       <unset>                 AGE" \
   "$($K get pvc -A 2>&1 | ages)"
 expect "get pvc -n kube-system" "No resources found in kube-system namespace." "$($K get pvc -n kube-system 2>&1)"
 expect "get pvc -o wide" \
-"data-claim Pending local <unset> AGE Filesystem" \
+"data-claim Pending standard <unset> AGE Filesystem" \
   "$($K get pvc -o wide 2>&1 | ages | sed -n 2p | tr -s ' ')"
 expect "get -o name -l" "persistentvolume/pv-a" "$($K get pv -l tier=silver -o name 2>&1)"
 expect "get -l (no match)" "No resources found" "$($K get pv -l tier=gold 2>&1)"
@@ -173,7 +174,7 @@ expect "invalid update" \
 
 # describe.
 DESC=$($K describe pvc data-claim 2>&1)
-for line in "Name:          data-claim" "Namespace:     default" "StorageClass:  local" \
+for line in "Name:          data-claim" "Namespace:     default" "StorageClass:  standard" \
   "Status:        Pending" "Finalizers:    [kubernetes.io/pvc-protection]" "Used By:       <none>"; do
   grep -qxF "$line" <<<"$DESC" || fail "describe pvc: missing '$line'"
 done

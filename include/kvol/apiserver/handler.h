@@ -48,6 +48,7 @@ class ApiHandler {
   const HandlerOptions& options() const { return opts_; }
 
  private:
+  Reply Serve(const Request& req) const;  // Handle without the request metrics
   HandlerOptions opts_;
 };
 

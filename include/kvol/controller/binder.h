@@ -127,7 +127,7 @@ class Binder {
   EventRecorder& events_;
   std::map<std::string, driver::ControllerDriver*> drivers_;
   BinderOptions opts_;
-  WorkQueue queue_;
+  WorkQueue queue_{WorkQueue::Options{.name = "persistentvolume-binder"}};
 
   std::mutex indexMu_;
   VolumeIndex index_;  // guarded by indexMu_

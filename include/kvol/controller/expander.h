@@ -43,13 +43,8 @@ inline constexpr const char* kClaimConditionResizing = "Resizing";
 inline constexpr const char* kClaimConditionFileSystemResizePending = "FileSystemResizePending";
 
 // Driver capability (asked with dynamic_cast; absent means no node expansion is needed):
-// CSI's ControllerExpandVolumeResponse.node_expansion_required.
-// (Belongs next to Recycler in kvol/driver/driver.h; kept here until that header owner moves it.)
-class NodeExpansionReporter {
- public:
-  virtual ~NodeExpansionReporter() = default;
-  virtual bool NodeExpansionRequired(const std::string& volumeId) = 0;
-};
+// CSI's ControllerExpandVolumeResponse.node_expansion_required, in kvol/driver/driver.h.
+using NodeExpansionReporter = driver::NodeExpansionReporter;
 
 struct ExpandOptions {
   std::function<api::Time()> now;  // condition timestamps; default api::Now

@@ -2,8 +2,9 @@
 // runs; kube-controller-manager + kube-scheduler in Kubernetes' terms).
 //
 // Start(): creates the informers (PVs, PVCs, StorageClasses, Nodes, Pods), the binder (binding,
-// provisioning with the built-in kvol.io/local driver plus any extra drivers, reclaim), the
-// protection controller, the expand controller (expander.h) and the scheduler; lists
+// provisioning with the built-in kvol.io/local and kvol.io/block drivers plus any extra
+// drivers, reclaim), the protection controller, the expand controller (expander.h) and the
+// scheduler; lists
 // everything, starts the watches, then one worker thread per controller and a resync thread
 // (every resyncPeriod: re-queues every PV/PVC and unscheduled pod, re-establishes ended
 // watches). Returns once the caches are filled (so the caller may print "ready"). Stop(): shuts
@@ -29,6 +30,10 @@ namespace kvol::controller {
 struct ControllerManagerOptions {
   std::string nodeName;  // this machine's node (local volumes for Immediate claims go here)
   std::string dataDir;   // kvol.io/local volumes live in <dataDir>/local/<pv-name>
+  // kvol.io/block: images in the block pool (--block-pool, "" = <dataDir>/block); the volumes'
+  // topology is this node's zone (topology.kubernetes.io/zone) when it has one, else its hostname.
+  std::string blockPool;
+  std::string zone;
   std::chrono::milliseconds resyncPeriod{15000};
   // Extra controller drivers by provisioner name (e.g. "kvol.io/block"); not owned.
   std::map<std::string, driver::ControllerDriver*> drivers;

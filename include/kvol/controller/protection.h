@@ -40,7 +40,7 @@ class ProtectionController {
   PVInformer& pvs_;
   PVCInformer& pvcs_;
   PodInformer& pods_;
-  WorkQueue queue_;
+  WorkQueue queue_{WorkQueue::Options{.name = "volume-protection"}};
   std::mutex mu_;
   std::map<std::string, std::set<std::string>> users_;  // claim key -> pod keys
 };

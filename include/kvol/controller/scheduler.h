@@ -47,7 +47,7 @@ class Scheduler {
   PVInformer& pvs_;
   ClassInformer& classes_;
   EventRecorder& events_;
-  WorkQueue queue_;
+  WorkQueue queue_{WorkQueue::Options{.name = "scheduler"}};
   std::mutex mu_;
   std::set<std::string> pending_;  // keys of pods without a node
 };

@@ -7,7 +7,9 @@
 // - DeleteVolume(id): idempotent; deleting a missing volume is OK.
 // - ControllerExpandVolume(id, range) -> new capacity; shrinking is refused (kInvalid).
 // - Capabilities are separate interfaces (callers ask with dynamic_cast; absence is normal):
-//   Recycler scrubs a volume's contents (the deprecated Recycle reclaim policy).
+//   Recycler scrubs a volume's contents (the deprecated Recycle reclaim policy);
+//   NodeExpansionReporter says whether an expanded volume needs the node to finish (CSI's
+//   node_expansion_required).
 //
 // Errors are kvol::Status: kInvalid for bad arguments, kNotFound for a missing volume where that
 // matters, kInternal for I/O failures (message names the path and errno text).
@@ -42,6 +44,10 @@ struct CreateVolumeRequest {
   CapacityRange capacity;
   std::map<std::string, std::string> parameters;  // StorageClass parameters
   TopologyRequirement accessibility;
+  // CSI's volume_capabilities: the claim's spec.accessModes ("ReadWriteOnce", "ReadWriteMany"...)
+  // and volumeMode Block. A driver refuses modes it cannot serve with kInvalid.
+  std::vector<std::string> accessModes;
+  bool block = false;
 };
 
 struct VolumeInfo {
@@ -67,6 +73,14 @@ class Recycler {
  public:
   virtual ~Recycler() = default;
   virtual Status RecycleVolume(const std::string& volumeId) = 0;
+};
+
+// Capability: CSI's ControllerExpandVolumeResponse.node_expansion_required (absent: no node
+// expansion is needed). The expand controller (kvol/controller/expander.h) asks it.
+class NodeExpansionReporter {
+ public:
+  virtual ~NodeExpansionReporter() = default;
+  virtual bool NodeExpansionRequired(const std::string& volumeId) = 0;
 };
 
 }  // namespace kvol::driver

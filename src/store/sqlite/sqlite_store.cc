@@ -10,9 +10,11 @@
 #include <unordered_set>
 
 #include "kvol/api/meta.h"
+#include "kvol/metrics/metrics.h"
 #include "kvol/store/continue_token.h"
 #include "kvol/store/op_plan.h"
 #include "kvol/store/watch_hub.h"
+#include "src/store/sqlite/commit_metrics.h"
 #include "src/store/sqlite/db.h"
 
 namespace kvol::store {
@@ -269,6 +271,7 @@ void SqliteStore::CommitBatch(std::vector<Request*>& batch) {
       for (size_t i = 0; i < r->txns.size(); ++i) r->results.emplace_back(st);
     }
   };
+  const auto commitStart = std::chrono::steady_clock::now();  // for RecordCommit
   Status dbError = writer_.Exec("BEGIN IMMEDIATE");
   if (!dbError.ok()) return failAll(dbError);
 
@@ -298,6 +301,7 @@ void SqliteStore::CommitBatch(std::vector<Request*>& batch) {
   }
   commits_.fetch_add(1);
   txnsCommitted_.fetch_add(txns);
+  RecordCommit(metrics::SecondsSince(commitStart), txns);
   if (rev == startRev) return;
   {
     std::unique_lock<std::shared_mutex> lk(stateMu_);
