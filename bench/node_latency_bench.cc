@@ -295,15 +295,15 @@ void BM_ConfigMapPropagation(benchmark::State& state) {
   int i = 0;
   for (auto _ : state) {
     std::string want = "v" + std::to_string(++i);
-    json cm = {{"apiVersion", "v1"},
-               {"kind", "ConfigMap"},
-               {"metadata", {{"name", "bench-config"}}},
-               {"data", {{"app.conf", want}}}};
-    auto r = api.Do("PUT", "/api/v1/namespaces/default/configmaps/bench-config", cm.dump(),
-                    "application/json");
+    json patch = {{"data", {{"app.conf", want}}}};
+    auto r = api.Do("PATCH", "/api/v1/namespaces/default/configmaps/bench-config", patch.dump(),
+                    "application/merge-patch+json");
     auto t0 = Clock::now();
     if (!r.ok() || r->status != 200) {
-      state.SkipWithError("configmap update failed");
+      state.SkipWithError(
+          ("configmap update failed: " +
+           (r.ok() ? std::to_string(r->status) + " " + r->body : r.status().message()))
+              .c_str());
       return;
     }
     while (true) {

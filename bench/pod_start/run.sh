@@ -53,6 +53,7 @@ podman_ns() {
 bash "$ROOT/scripts/make-busybox-image.sh" "$W/busybox.tar" localhost/busybox:latest >/dev/null
 "$K" image import --data-dir "$D" "$W/busybox.tar" localhost/busybox:latest >/dev/null
 podman_ns load -i "$W/busybox.tar" >/dev/null
+podman_ns kube play "$HERE/secret.yaml" >/dev/null
 
 # --- kvol -----------------------------------------------------------------------------------
 "$K" serve --data-dir "$D" --listen 127.0.0.1:0 >"$W/serve.out" 2>"$W/serve.err" &
@@ -70,7 +71,7 @@ for i in $(seq "$RUNS"); do
   s=$(now_ns); "$K" apply -f "$HERE/pod.yaml" --wait --timeout 60 >/dev/null; e=$(now_ns)
   kvol_ms+=($(((e - s) / 1000000)))
   "$K" delete pod bench >/dev/null
-  s=$(now_ns); podman_ns kube play --network none "$HERE/pod.yaml" >/dev/null; e=$(now_ns)
+  s=$(now_ns); podman_ns kube play --network none --configmap "$HERE/configmap.yaml" "$HERE/pod.yaml" >/dev/null; e=$(now_ns)
   podman_ms+=($(((e - s) / 1000000)))
   podman_ns kube down "$HERE/pod.yaml" >/dev/null 2>&1 || true
   echo "run $i: kvol ${kvol_ms[-1]} ms, podman ${podman_ms[-1]} ms"

@@ -41,11 +41,13 @@ spec:
   - name: out
     emptyDir: {}
 YAML
-poll 30 test "$(phase on-n2)" = Running || fail "pod on n2 not Running: $(phase on-n2)"
+running() { [[ "$(phase on-n2)" == Running ]]; }
+poll 30 running || fail "pod on n2 not Running: $(phase on-n2)"
 UID_=$(pod on-n2 .metadata.uid)
 poll 10 test -f "$N2/pods/$UID_/volumes/kubernetes.io~empty-dir/out/hello" ||
   fail "emptyDir not under the node's DIR"
-poll 10 test -n "$(k logs on-n2 2>/dev/null)" || true
+has_logs() { [[ -n "$(k logs on-n2 2>/dev/null)" ]]; }
+poll 10 has_logs || true
 check "logs through the API server" "hello from on-n2" "$(k logs on-n2 2>&1)"
 
 stop_serve # the node agent: the last process started
