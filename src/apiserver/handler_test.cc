@@ -312,6 +312,20 @@ TEST_F(HandlerTest, GetNotFoundNamesTheQualifiedResource) {
   EXPECT_EQ(Body(sc)["details"]["group"], "storage.k8s.io");
 }
 
+TEST_F(HandlerTest, UpdateWithoutResourceVersionIsUnconditional) {
+  // kube-apiserver allows it for the built-in kinds (AllowUnconditionalUpdate): `curl -X PUT` of
+  // a manifest without metadata.resourceVersion replaces the current version.
+  json o = CreatePvc("c");
+  std::string url = "/api/v1/namespaces/default/persistentvolumeclaims/c";
+  json upd = o;
+  upd["metadata"].erase("resourceVersion");
+  upd["metadata"]["labels"]["tier"] = "gold";
+  Response ok = Call("PUT", url, upd);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Body(ok)["metadata"]["labels"]["tier"], "gold");
+  EXPECT_NE(Body(ok)["metadata"]["resourceVersion"], o["metadata"]["resourceVersion"]);
+}
+
 TEST_F(HandlerTest, UpdateWithStaleResourceVersionIsConflict) {
   json o = CreatePvc("c");
   std::string url = "/api/v1/namespaces/default/persistentvolumeclaims/c";

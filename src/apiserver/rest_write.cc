@@ -337,7 +337,13 @@ Reply HandleUpdate(const RestContext& c) {
       return R(ConflictResponse(info, c.rr.name, kObjectModified));
     }
     json oldObj = Present(info, *old);
-    auto prepared = PrepareUpdate(c, std::get<json>(dec), oldObj);
+    json next = std::get<json>(dec);
+    // An update without metadata.resourceVersion is unconditional, as kube-apiserver allows for
+    // the built-in kinds (AllowUnconditionalUpdate): it applies to the current version.
+    if (want < 0 && next.contains("metadata") && next["metadata"].is_object()) {
+      next["metadata"]["resourceVersion"] = std::to_string(old->modRevision);
+    }
+    auto prepared = PrepareUpdate(c, std::move(next), oldObj);
     if (auto* e = std::get_if<Response>(&prepared)) return R(*e);
     RecordUpdate(c, oldObj, std::get<json>(prepared));
     auto done = Commit(c, std::move(std::get<json>(prepared)), oldObj, old->modRevision);
