@@ -26,16 +26,14 @@
 #include <thread>
 #include <vector>
 
+#include "bench/serve_process.h"
 #include "kvol/client/client.h"
-
-extern char** environ;
 
 namespace {
 
 using kvol::client::ApiClient;
 using kvol::client::json;
 using Clock = std::chrono::steady_clock;
-namespace fs = std::filesystem;
 
 std::string Sh(const std::string& cmd) {
   std::string out;
@@ -49,74 +47,13 @@ std::string Sh(const std::string& cmd) {
 }
 
 // One `kvol serve` for the whole process, with the busybox image imported.
-struct Server {
-  std::string dir, kvol;
-  pid_t pid = -1;
-  std::unique_ptr<ApiClient> api;
-  std::string error;
-
-  Server() {
-    const char* bin = std::getenv("KVOL_BIN");
-    kvol = bin != nullptr ? bin : KVOL_DEFAULT_BIN;
-    char tmpl[] = "/tmp/kvol-nodebench.XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) {
-      error = "mkdtemp failed";
-      return;
-    }
-    dir = tmpl;
-    std::string img = dir + "/busybox.tar";
-    Sh("bash " KVOL_SOURCE_DIR "/scripts/make-busybox-image.sh " + img + " >/dev/null 2>&1");
-    Sh(kvol + " image import --data-dir " + dir + "/d " + img + " >/dev/null 2>&1");
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    std::string log = dir + "/serve.log";
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::string d = dir + "/d";
-    std::vector<std::string> args = {kvol, "serve", "--data-dir", d, "--listen", "127.0.0.1:0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid, kvol.c_str(), &fa, nullptr, argv.data(), environ) != 0) {
-      error = "cannot start " + kvol;
-      return;
-    }
-    ::close(fds[1]);
-    std::string line;
-    char c;
-    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(fds[0]);
-    if (line.rfind("kvol ready ", 0) != 0) {
-      error = "kvol serve did not become ready (see " + log + ")";
-      return;
-    }
-    auto cfg = kvol::client::LoadKubeconfig(d + "/kubeconfig");
-    if (!cfg.ok()) {
-      error = cfg.status().message();
-      return;
-    }
-    api = std::make_unique<ApiClient>(*cfg);
-  }
-  ~Server() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      int st;
-      ::waitpid(pid, &st, 0);
-    }
-    if (!dir.empty() &&
-        Sh("findmnt -rn -o TARGET | grep -c '^" + dir + "'").find_first_not_of("0\n") ==
-            std::string::npos) {
-      fs::remove_all(dir);
-    }
-  }
-  std::string DataDir() const { return dir + "/d"; }
-};
-
-Server& TheServer() {
-  static Server s;
+kvol::bench::ServeProcess& TheServer() {
+  static kvol::bench::ServeProcess s(
+      "kvol-nodebench", [](const std::string& kvol, const std::string& dataDir) {
+        const std::string img = dataDir + ".busybox.tar";
+        Sh("bash " KVOL_SOURCE_DIR "/scripts/make-busybox-image.sh " + img + " >/dev/null 2>&1");
+        Sh(kvol + " image import --data-dir " + dataDir + " " + img + " >/dev/null 2>&1");
+      });
   return s;
 }
 
@@ -241,7 +178,7 @@ void Setup(ApiClient& api) {
 }
 
 void BM_PodStart(benchmark::State& state) {
-  Server& s = TheServer();
+  kvol::bench::ServeProcess& s = TheServer();
   if (!s.error.empty() || !s.api) {
     state.SkipWithError(s.error.c_str());
     return;
@@ -275,7 +212,7 @@ void BM_PodStart(benchmark::State& state) {
 BENCHMARK(BM_PodStart)->UseManualTime()->Iterations(50)->Unit(benchmark::kMillisecond);
 
 void BM_ConfigMapPropagation(benchmark::State& state) {
-  Server& s = TheServer();
+  kvol::bench::ServeProcess& s = TheServer();
   if (!s.error.empty() || !s.api) {
     state.SkipWithError(s.error.c_str());
     return;
@@ -290,7 +227,7 @@ void BM_ConfigMapPropagation(benchmark::State& state) {
   auto pod = api.Do("GET", "/api/v1/namespaces/default/pods/reader");
   std::string uid = json::parse(pod->body)["metadata"].value("uid", "");
   const std::string file =
-      s.DataDir() + "/pods/" + uid + "/volumes/kubernetes.io~configmap/cfg/app.conf";
+      s.dataDir + "/pods/" + uid + "/volumes/kubernetes.io~configmap/cfg/app.conf";
   std::vector<double> samples;
   int i = 0;
   for (auto _ : state) {

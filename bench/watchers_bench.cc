@@ -34,89 +34,17 @@
 #include <thread>
 #include <vector>
 
+#include "bench/serve_process.h"
 #include "kvol/client/client.h"
-
-extern char** environ;
 
 namespace {
 
 using kvol::client::ApiClient;
 using kvol::client::json;
 using Clock = std::chrono::steady_clock;
-namespace fs = std::filesystem;
 
 const char* kNs = "default";
 const char* kClaim = "watched";
-
-// One `kvol serve` for the whole process.
-struct Server {
-  std::string dir;
-  int port = 0;
-  pid_t pid = -1;
-  std::unique_ptr<ApiClient> api;
-  std::string error;
-
-  Server() {
-    rlimit rl{};
-    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-      rl.rlim_cur = rl.rlim_max;  // the child inherits it too
-      ::setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    const char* bin = std::getenv("KVOL_BIN");
-    std::string kvol = bin != nullptr ? bin : KVOL_DEFAULT_BIN;
-    char tmpl[] = "/tmp/kvol-watchbench.XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) {
-      error = "mkdtemp failed";
-      return;
-    }
-    dir = tmpl;
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    std::string log = dir + "/serve.log";
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::string d = dir + "/d";
-    std::vector<std::string> args = {kvol, "serve", "--data-dir", d, "--listen", "127.0.0.1:0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&pid, kvol.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(fds[1]);
-    if (rc != 0) {
-      pid = -1;
-      ::close(fds[0]);
-      error = "cannot start " + kvol;
-      return;
-    }
-    std::string line;
-    char c;
-    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(fds[0]);
-    if (line.rfind("kvol ready ", 0) != 0) {
-      error = "kvol serve did not become ready (see " + log + ")";
-      return;
-    }
-    port = std::atoi(line.substr(line.rfind(':') + 1).c_str());
-    auto cfg = kvol::client::LoadKubeconfig(d + "/kubeconfig");
-    if (!cfg.ok()) {
-      error = cfg.status().message();
-      return;
-    }
-    api = std::make_unique<ApiClient>(*cfg);
-  }
-  ~Server() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      int st;
-      ::waitpid(pid, &st, 0);
-    }
-    if (!dir.empty()) fs::remove_all(dir);
-  }
-};
 
 // N raw watch connections and the epoll thread that reads them. Each watcher records when its
 // buffer first holds the marker of the current iteration.
@@ -263,7 +191,13 @@ double Pct(std::vector<double> v, double p) {
 }
 
 void BM_WatchFanout(benchmark::State& state) {
-  Server srv;
+  // The server inherits the raised open-file limit (1,000 watches).
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  kvol::bench::ServeProcess srv("kvol-watchbench");
   if (!srv.error.empty()) {
     state.SkipWithError(srv.error.c_str());
     return;
@@ -294,7 +228,7 @@ void BM_WatchFanout(benchmark::State& state) {
   std::string rv = json::parse(got->body)["metadata"]["resourceVersion"].get<std::string>();
   Watchers w;
   auto t0 = Clock::now();
-  if (auto e = w.Open(srv.port, n, rv); !e.empty()) {
+  if (auto e = w.Open(srv.port(), n, rv); !e.empty()) {
     state.SkipWithError(e.c_str());
     return;
   }

@@ -46,6 +46,7 @@ struct SetUpOp {
   std::shared_ptr<const api::Pod> pod;  // keeps `spec` alive
   const api::Volume* spec = nullptr;
   volume::Plugin* plugin = nullptr;
+  uint64_t changeGen = 0;  // DesiredVolume::changeGen when the op was chosen
 };
 
 // The tear down of everything a pod that is not desired has on disk.
@@ -191,7 +192,7 @@ struct VolumeManager::Impl {
           wake = std::min(wake, v.backoff.notBefore());
           continue;
         }
-        return SetUpOp{uid, v.spec->name, dp.pod, v.spec, v.plugin};
+        return SetUpOp{uid, v.spec->name, dp.pod, v.spec, v.plugin, v.changeGen};
       }
     }
     return std::nullopt;
@@ -222,7 +223,9 @@ struct VolumeManager::Impl {
       if (v.spec->name != op.volume) continue;
       if (r.ok()) {
         if (v.refresh) d->second.readyNotified = false;  // content changed: tell the worker
-        v.refresh = false;
+        // A referenced object changed while this SetUp ran: it may have written the old
+        // content, so it runs again.
+        v.refresh = v.changeGen != op.changeGen;
         v.backoff.Reset();
         v.lastError = Status::Ok();
         v.events.Reset();
@@ -480,6 +483,7 @@ void VolumeManager::ObjectChanged(const volume::ObjectRef& ref) {
         if (!vmstate::RefsContain(v.refs, ref)) continue;
         any = true;
         v.backoff.Reset();
+        ++v.changeGen;
         if (impl_->IsMounted(uid, v.spec->name)) v.refresh = true;
       }
     }

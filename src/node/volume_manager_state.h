@@ -10,6 +10,8 @@
 // api::Volume pointers point into that pod.
 #pragma once
 
+#include <cstdint>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -62,6 +64,9 @@ struct DesiredVolume {
   volume::Plugin* plugin = nullptr;     // null: no plugin matched (stays pending)
   std::vector<volume::ObjectRef> refs;  // plugin->References(pod, volume), at AddPod time
   bool refresh = false;                 // mounted, but SetUp must run again (content changed)
+  // Bumped by every change of a referenced object. A SetUp that started at an older value may
+  // have read the old content, so finishing it does not clear `refresh`: it runs again.
+  uint64_t changeGen = 0;
   bool reportedNoPlugin = false;
   Backoff backoff;
   Status lastError;  // of the last SetUp (OK once it succeeded)

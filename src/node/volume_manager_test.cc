@@ -473,6 +473,24 @@ TEST_F(VolumeManagerTest, ObjectChangedRerunsSetUpOfTheReferencingVolumeOnly) {
   EXPECT_EQ(ReadyCount("u2"), 1);
 }
 
+// The configMap changes while its volume's SetUp runs (it may have read the old content): the
+// SetUp runs again afterwards, so the change is never lost.
+TEST_F(VolumeManagerTest, ObjectChangedDuringSetUpRunsItAgain) {
+  Recorder rec;
+  rec.holdSetUp = true;
+  VolumeManager& vm = StartManager(&rec);
+  vm.AddPod(MakePod("u1", {ConfigMapVol("cfg", "app")}));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> l(rec.mu);
+    return rec.setUpWaiting;
+  }));
+  vm.ObjectChanged({"configmaps", "ns", "app"});
+  rec.Release();
+  ASSERT_TRUE(Eventually([&] { return rec.Count("SetUp u1/cfg") == 2; }));
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(rec.Count("SetUp u1/cfg"), 2);  // and then it rests
+}
+
 TEST_F(VolumeManagerTest, ObjectChangedRetriesAFailingVolumeAtOnce) {
   Recorder rec;
   rec.failuresLeft["cfg"] = 3;
