@@ -8,19 +8,7 @@ KVOL=$(realpath "${1:?usage: kubectl_create_typed.sh <kvol> <source-dir>}")
 source "$(dirname "${BASH_SOURCE[0]}")/lib/kubectl_e2e.bash"
 ages() { sed -E 's/\b[0-9]+(s|m)\b/AGE/g'; }
 
-"$KVOL" serve --data-dir "$DATA" --listen 127.0.0.1:0 --no-node >"$WORK/stdout" 2>"$WORK/stderr" &
-PID=$!
-for _ in $(seq 1 100); do
-  [ -s "$WORK/stdout" ] && break
-  sleep 0.05
-done
-READY=$(head -1 "$WORK/stdout")
-if ! [[ "$READY" =~ ^kvol\ ready\ http://127\.0\.0\.1:[0-9]+$ ]]; then
-  echo "FAIL: no ready line; stdout: $READY"; cat "$WORK/stderr"; exit 1
-fi
-export KUBECONFIG=$DATA/kubeconfig
-K="kubectl --cache-dir $WORK/cache"
-cd "$WORK"
+start_kvol --no-node
 
 expect "create namespace" "namespace/team-a created" "$($K create namespace team-a 2>&1)"
 expect "create configmap" "configmap/app created" \

@@ -17,22 +17,8 @@ poll() {
   done
 }
 
-"$KVOL" serve --data-dir "$DATA" --listen 127.0.0.1:0 >"$WORK/stdout" 2>"$WORK/stderr" &
-PID=$!
-for _ in $(seq 1 200); do
-  [ -s "$WORK/stdout" ] && break
-  sleep 0.05
-done
-READY=$(head -1 "$WORK/stdout")
-if ! [[ "$READY" =~ ^kvol\ ready\ (http://127\.0\.0\.1:[0-9]+)$ ]]; then
-  echo "FAIL: no ready line; stdout: $READY"; cat "$WORK/stderr"; exit 1
-fi
-URL=${BASH_REMATCH[1]}
+start_kvol
 echo "ok: ready line"
-
-export KUBECONFIG=$DATA/kubeconfig
-K="kubectl --cache-dir $WORK/cache"
-cd "$WORK"
 WATCH_PID=
 e2e_before_cleanup() {
   if [ -n "$WATCH_PID" ]; then kill "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null; fi

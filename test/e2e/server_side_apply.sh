@@ -7,20 +7,7 @@ set -u
 KVOL=$(realpath "${1:?usage: server_side_apply.sh <kvol> <source-dir>}")
 source "$(dirname "${BASH_SOURCE[0]}")/lib/kubectl_e2e.bash"
 
-"$KVOL" serve --data-dir "$DATA" --listen 127.0.0.1:0 --node-name e2e-node \
-  >"$WORK/stdout" 2>"$WORK/stderr" &
-PID=$!
-for _ in $(seq 1 100); do
-  [ -s "$WORK/stdout" ] && break
-  sleep 0.05
-done
-READY=$(head -1 "$WORK/stdout")
-if ! [[ "$READY" =~ ^kvol\ ready\ http://127\.0\.0\.1:[0-9]+$ ]]; then
-  echo "FAIL: no ready line; stdout: $READY"; cat "$WORK/stderr"; exit 1
-fi
-export KUBECONFIG=$DATA/kubeconfig
-K="kubectl --cache-dir $WORK/cache"
-cd "$WORK"
+start_kvol --node-name e2e-node
 # Owners as manager/operation:fields, one line per managedFields entry.
 owners() {
   $K get "$1" --show-managed-fields \

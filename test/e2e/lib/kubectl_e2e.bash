@@ -4,6 +4,9 @@
 # - PID: set it to the server's PID; it is killed on exit (also when the test fails). A script
 #   with more to stop defines e2e_before_cleanup, which runs first.
 # - fail MESSAGE and expect NAME WANT GOT count failures in FAILS and print ok/FAIL lines.
+# - start_kvol [SERVE-ARGS...]: `$KVOL serve --data-dir $DATA --listen 127.0.0.1:0 ARGS` with
+#   stdout/stderr in $WORK; waits for the ready line (exits 1 naming it when there is none), sets
+#   PID and URL, exports KUBECONFIG, sets K (kubectl with a private cache) and cd's to $WORK.
 if ! command -v kubectl >/dev/null; then
   echo "SKIP: kubectl not installed"
   exit 0
@@ -28,4 +31,24 @@ expect() {
   else
     echo "ok: $1"
   fi
+}
+
+start_kvol() {
+  "$KVOL" serve --data-dir "$DATA" --listen 127.0.0.1:0 "$@" >"$WORK/stdout" 2>"$WORK/stderr" &
+  PID=$!
+  for _ in $(seq 1 200); do
+    [ -s "$WORK/stdout" ] && break
+    sleep 0.05
+  done
+  local ready
+  ready=$(head -1 "$WORK/stdout")
+  if ! [[ "$ready" =~ ^kvol\ ready\ (http://127\.0\.0\.1:[0-9]+)$ ]]; then
+    echo "FAIL: no ready line; stdout: $ready"
+    cat "$WORK/stderr"
+    exit 1
+  fi
+  URL=${BASH_REMATCH[1]}
+  export KUBECONFIG=$DATA/kubeconfig
+  K="kubectl --cache-dir $WORK/cache"
+  cd "$WORK" || exit 1
 }
