@@ -14,7 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "kvol/client/client.h"
+#include "kvol/os/mount.h"
 
 extern char** environ;
 
@@ -92,7 +92,9 @@ class ServeProcess {
       int st;
       ::waitpid(pid, &st, 0);
     }
-    if (!dir.empty() && !AnythingMountedUnder(dir)) std::filesystem::remove_all(dir);
+    if (dir.empty()) return;
+    auto mounts = os::MountsUnder(dir);
+    if (mounts.ok() && mounts->empty()) std::filesystem::remove_all(dir);
   }
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;
@@ -103,19 +105,6 @@ class ServeProcess {
   std::string dir, dataDir, kvol, url, error;
   pid_t pid = -1;
   std::unique_ptr<client::ApiClient> api;
-
- private:
-  static bool AnythingMountedUnder(const std::string& d) {
-    FILE* f = std::fopen("/proc/self/mountinfo", "r");
-    if (f == nullptr) return true;
-    char buf[4096];
-    bool found = false;
-    while (!found && std::fgets(buf, sizeof buf, f) != nullptr) {
-      found = std::string(buf).find(" " + d + "/") != std::string::npos;
-    }
-    std::fclose(f);
-    return found;
-  }
 };
 
 }  // namespace kvol::bench
