@@ -172,7 +172,10 @@ TEST(ObjectCache, GetServesTheCacheWithKubernetesNotFound) {
   cache.Start();
   // The fake ends with "b" alone in every resource (after its 410 and the relist).
   auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (!cache.Get("configmaps", "default", "b").ok() && Clock::now() < deadline) {
+  // Each resource has its own reflector: wait until both have relisted.
+  while ((!cache.Get("configmaps", "default", "b").ok() ||
+          !cache.Get("secrets", "default", "b").ok()) &&
+         Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   auto b = cache.Get("configmaps", "default", "b");

@@ -228,8 +228,9 @@ expect "configMap file" "blue" "$(cat "$CM_FILE" 2>&1)"
 $K patch configmap app-config -p '{"data":{"mode":"green"}}' >/dev/null
 cm_green() { [ "$(cat "$CM_FILE" 2>/dev/null)" = green ]; }
 poll 5 cm_green && echo "ok: configMap change reached the mounted file" || fail "configMap file: $(cat "$CM_FILE")"
-expect "file seen inside the container" "green" \
-  "$(nsenter -t "$(pod_pids "$CFG_UID" | head -1)" -m cat /etc/app/mode 2>&1)"
+# Enter through the container's shell (its main process), not a short-lived `sleep` of its loop.
+CFG_SH=$(for p in $(pod_pids "$CFG_UID"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sh ] && echo "$p"; done | head -1)
+expect "file seen inside the container" "green" "$(nsenter -t "$CFG_SH" -m cat /etc/app/mode 2>&1)"
 
 # --- The agent killed (SIGKILL) and restarted: the running container is adopted, not restarted.
 STARTED=$($K get pod cfg -o jsonpath='{.status.containerStatuses[0].state.running.startedAt} {.status.containerStatuses[0].restartCount}')
