@@ -1,8 +1,11 @@
 #include "kvol/apiserver/http_server.h"
 
+#include <openssl/ssl.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "kvol/apiserver/peer_cred.h"
 
@@ -17,6 +20,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace kvol::apiserver {
@@ -25,8 +29,25 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
+
+// Go's net/http answer to a plain HTTP request on a TLS port (kube-apiserver's too).
+constexpr char kPlainHttpOnTls[] =
+    "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+// ALPN: HTTP/1.1 only (kubectl offers h2 and http/1.1); no overlap = no ALPN, still HTTP/1.1.
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void*) {
+  static const unsigned char kHttp11[] = "\x08http/1.1";
+  unsigned char* sel = nullptr;
+  if (SSL_select_next_proto(&sel, outlen, kHttp11, sizeof kHttp11 - 1, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = sel;
+  return SSL_TLSEXT_ERR_OK;
+}
 
 std::string Hex(size_t n) {
   char buf[32];
@@ -77,6 +98,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions opts;
   net::io_context ioc;
   tcp::acceptor acceptor;
+  std::optional<net::ssl::context> tls;  // set by Listen when the options ask for HTTPS
   std::vector<std::thread> threads;
   std::mutex mu;
   std::set<Session*> sessions;  // guarded by mu; raw pointers, owners are the async chains
@@ -91,45 +113,107 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket s, std::shared_ptr<HttpServer::Impl> srv)
-      : stream_(std::move(s)),
+      : stream_(MakeStream(std::move(s), *srv)),
         srv_(std::move(srv)),
-        timeoutTimer_(stream_.get_executor()),
-        bookmarkTimer_(stream_.get_executor()) {}
+        timeoutTimer_(Tcp().get_executor()),
+        bookmarkTimer_(Tcp().get_executor()) {}
 
   ~Session() { srv_->Untrack(this); }
 
-  auto Executor() { return stream_.get_executor(); }
+  auto Executor() { return Tcp().get_executor(); }
 
   void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+    net::dispatch(Executor(), [self = shared_from_this()] {
+      if (self->Tls()) return self->DetectTls();
+      self->DoRead();
+    });
   }
 
   // From any thread: ends the connection (and its watch or stream) on the session's strand.
   void Shutdown() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+    net::post(Executor(), [self = shared_from_this()] {
       if (self->stream_state_) self->stream_state_->Cancel();
       if ((self->watch_ || (self->stream_state_ && self->streamBegun_)) && !self->ending_) {
         self->Finish();
       } else {
-        self->Close();
+        self->Close(true);
       }
     });
   }
 
  private:
+  using Stream = std::variant<beast::tcp_stream, TlsStream>;
+
+  static Stream MakeStream(tcp::socket s, HttpServer::Impl& srv) {
+    if (srv.tls) return Stream(std::in_place_type<TlsStream>, std::move(s), *srv.tls);
+    return Stream(std::in_place_type<beast::tcp_stream>, std::move(s));
+  }
+  TlsStream* Tls() { return std::get_if<TlsStream>(&stream_); }
+  beast::tcp_stream& Tcp() {
+    if (auto* t = Tls()) return beast::get_lowest_layer(*t);
+    return std::get<beast::tcp_stream>(stream_);
+  }
+  // Calls f with the stream the HTTP bytes go through (the TLS stream, or the TCP stream).
+  template <typename F>
+  void With(F&& f) {
+    if (auto* t = Tls()) return f(*t);
+    f(std::get<beast::tcp_stream>(stream_));
+  }
+
+  // TLS: the first bytes decide. A TLS hello is handshaken (the bytes already read are handed to
+  // the handshake); anything else gets Go's plain-text 400 and the connection closes.
+  void DetectTls() {
+    Tcp().expires_after(std::chrono::seconds(10));
+    beast::async_detect_ssl(
+        Tcp(), buf_, [self = shared_from_this()](beast::error_code ec, bool isTls) {
+          if (ec) return self->Close(false);
+          if (!isTls) return self->RefusePlainHttp();
+          self->Tls()->async_handshake(net::ssl::stream_base::server, self->buf_.data(),
+                                       [self](beast::error_code ec2, size_t used) {
+                                         if (ec2) return self->Close(false);
+                                         self->buf_.consume(used);
+                                         self->handshaken_ = true;
+                                         self->DoRead();
+                                       });
+        });
+  }
+
+  void RefusePlainHttp() {
+    net::async_write(Tcp(), net::buffer(kPlainHttpOnTls, sizeof kPlainHttpOnTls - 1),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->Close(false);
+                       // Half-close and read what the client still sends, so that closing the
+                       // socket does not reset the connection before the client read the answer.
+                       beast::error_code ignored;
+                       self->Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+                       self->Drain();
+                     });
+  }
+  void Drain() {
+    buf_.consume(buf_.size());
+    Tcp().async_read_some(buf_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec) return self->Close(false);
+                            self->buf_.commit(n);
+                            self->Drain();
+                          });
+  }
+
   void DoRead() {
     if (closed_) return;
     parser_.emplace();
     parser_->body_limit(srv_->opts.maxBodyBytes);
-    stream_.expires_after(std::chrono::minutes(10));  // idle keep-alive connections
-    http::async_read(
-        stream_, buf_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    Tcp().expires_after(std::chrono::minutes(10));  // idle keep-alive connections
+    With([&](auto& s) {
+      http::async_read(
+          s, buf_, *parser_,
+          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec) return Close();
-    stream_.expires_never();
+    if (ec) return Close(false);
+    Tcp().expires_never();
     auto& m = parser_->get();
     std::map<std::string, std::string> headers;
     for (const auto& f : m) {
@@ -139,7 +223,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     Request req = Request::Make(std::string(m.method_string()), std::string(m.target()),
                                 std::move(m.body()), std::move(headers));
-    req.fromLoopback = TrustedLocalPeer();
+    // Over TLS every client sends its token (kubectl does): the peer-uid trust is for plain http.
+    req.fromLoopback = !Tls() && TrustedLocalPeer();
     keepAlive_ = m.keep_alive();
     version_ = m.version();
     Reply reply = srv_->handler.Handle(req);
@@ -154,8 +239,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (trusted_) return *trusted_;
     trusted_ = false;
     beast::error_code e1, e2;
-    auto peer = stream_.socket().remote_endpoint(e1);
-    auto local = stream_.socket().local_endpoint(e2);
+    auto peer = Tcp().socket().remote_endpoint(e1);
+    auto local = Tcp().socket().local_endpoint(e2);
     if (e1 || e2) return false;
     std::string pa = peer.address().to_string(), la = local.address().to_string();
     if (!IsLoopbackAddress(pa)) return false;
@@ -173,11 +258,13 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->keep_alive(keepAlive_);
     res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        if (ec || !res->keep_alive()) return self->Close();
-                        self->DoRead();
-                      });
+    With([&](auto& s) {
+      http::async_write(s, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+        if (ec) return self->Close(false);
+        if (!res->keep_alive()) return self->Close(true);
+        self->DoRead();
+      });
+    });
   }
 
   static std::string ChunkedHead(const Response& r) {
@@ -219,7 +306,7 @@ class Session : public std::enable_shared_from_this<Session> {
     watch_ = std::move(reply.watch);
     Enqueue(ChunkedHead(reply.response));
     std::weak_ptr<Session> weak = shared_from_this();
-    auto exec = stream_.get_executor();
+    auto exec = Executor();
     auto send = [weak, exec](std::string line) {
       if (auto s = weak.lock()) {
         net::post(exec, [s, l = std::move(line)]() mutable {
@@ -244,9 +331,15 @@ class Session : public std::enable_shared_from_this<Session> {
     });
     if (watch_->allowBookmarks) ScheduleBookmark();
     // The client sends nothing while it watches: any read completion means it left.
-    stream_.socket().async_read_some(
-        net::buffer(probe_),
-        [self = shared_from_this()](beast::error_code, size_t) { self->Close(); });
+    Probe([self = shared_from_this()] { self->Close(false); });
+  }
+
+  // A 1-byte read whose completion means the client left (or broke the protocol).
+  template <typename F>
+  void Probe(F onDone) {
+    auto h = [onDone = std::move(onDone)](beast::error_code, size_t) { onDone(); };
+    if (auto* t = Tls()) return t->async_read_some(net::buffer(probe_), std::move(h));
+    Tcp().socket().async_read_some(net::buffer(probe_), std::move(h));
   }
 
   void ScheduleBookmark() {
@@ -266,18 +359,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void DoWrite() {
     writing_ = true;
-    net::async_write(
-        stream_.socket(), net::buffer(out_.front()),
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
+    auto h = [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); };
+    if (auto* t = Tls()) return net::async_write(*t, net::buffer(out_.front()), std::move(h));
+    net::async_write(Tcp().socket(), net::buffer(out_.front()), std::move(h));
   }
 
   void OnWrite(beast::error_code ec) {
-    if (ec) return Close();
+    if (ec) return Close(false);
     if (stream_state_) stream_state_->Release(out_.front().size());
     out_.pop_front();
     if (!out_.empty()) return DoWrite();
     writing_ = false;
-    if (ending_) Close();
+    if (ending_) Close(true);
   }
 
   // Ends a watch: no more events, the terminating chunk, then the connection closes.
@@ -290,19 +383,37 @@ class Session : public std::enable_shared_from_this<Session> {
     Enqueue("0\r\n\r\n");
   }
 
-  void Close() {
+  // Ends the connection. `graceful`: the server chose to end it with nothing left to write; over
+  // TLS it then sends close_notify first (a read still pending completes when the client answers
+  // or leaves, and is ignored), bounded by a 500 ms timer. Otherwise the socket just closes.
+  void Close(bool graceful) {
     if (closed_) return;
     closed_ = true;
     if (stream_state_) stream_state_->Cancel();
     watch_.reset();
     timeoutTimer_.cancel();
     bookmarkTimer_.cancel();
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    if (graceful && handshaken_ && !writing_) {
+      timeoutTimer_.expires_after(std::chrono::milliseconds(500));
+      timeoutTimer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->CloseSocket();
+      });
+      Tls()->async_shutdown([self = shared_from_this()](beast::error_code) {
+        self->timeoutTimer_.cancel();
+        self->CloseSocket();
+      });
+      return;
+    }
+    CloseSocket();
   }
 
-  beast::tcp_stream stream_;
+  void CloseSocket() {
+    beast::error_code ec;
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().socket().close(ec);
+  }
+
+  Stream stream_;
   std::shared_ptr<HttpServer::Impl> srv_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -318,6 +429,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   net::steady_timer timeoutTimer_;
   net::steady_timer bookmarkTimer_;
+  bool handshaken_ = false;  // TLS: the handshake succeeded
   char probe_[1];
 };
 
@@ -374,10 +486,9 @@ void Session::StartStream(Reply reply) {
     srv_->streams.insert(st);
   }
   // The client sends nothing while it reads the stream: any read completion means it left.
-  stream_.socket().async_read_some(net::buffer(probe_),
-                                   [self = shared_from_this()](beast::error_code, size_t) {
-                                     if (!self->ending_) self->Close();
-                                   });
+  Probe([self = shared_from_this()] {
+    if (!self->ending_) self->Close(false);
+  });
   std::thread([st, srv = srv_, producer = std::move(reply.stream),
                fallback = std::move(reply.response)]() mutable {
     {
@@ -454,8 +565,32 @@ HttpServer::HttpServer(const ApiHandler& handler, HttpServerOptions opts)
 
 HttpServer::~HttpServer() { Stop(); }
 
+namespace {
+
+Result<net::ssl::context> MakeTlsContext(const HttpServerOptions& o) {
+  net::ssl::context ctx(net::ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_compression);
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(o.tlsCertFile, ec);
+  if (ec) return Internal("cannot load TLS certificate " + o.tlsCertFile + ": " + ec.message());
+  ctx.use_private_key_file(o.tlsKeyFile, net::ssl::context::pem, ec);
+  if (ec) return Internal("cannot load TLS key " + o.tlsKeyFile + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
+    return Internal("TLS key " + o.tlsKeyFile + " does not match " + o.tlsCertFile);
+  SSL_CTX_set_alpn_select_cb(ctx.native_handle(), SelectAlpn, nullptr);
+  return ctx;
+}
+
+}  // namespace
+
 Result<int> HttpServer::Listen(const std::string& host, int port) {
   beast::error_code ec;
+  if (!impl_->opts.tlsCertFile.empty() || !impl_->opts.tlsKeyFile.empty()) {
+    auto ctx = MakeTlsContext(impl_->opts);
+    if (!ctx.ok()) return ctx.status();
+    impl_->tls.emplace(std::move(ctx).value());
+  }
   std::string h = host == "localhost" ? "127.0.0.1" : host;
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
   auto addr = net::ip::make_address(h, ec);

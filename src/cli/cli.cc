@@ -60,12 +60,26 @@ int RunCli(int argc, char** argv) {
   serveCmd->add_option("--block-pool", serve.blockPool, "Block volume pool directory");
   serveCmd->add_flag("--disable-builtin-classes", serve.disableBuiltinClasses,
                      "Do not create the built-in StorageClasses");
+  serveCmd
+      ->add_option("--node-monitor-grace-period", serve.nodeMonitorGracePeriodSeconds,
+                   "Seconds without a heartbeat before a node is NotReady (default 40)")
+      ->check(CLI::Range(0.5, 86400.0));
+  serveCmd
+      ->add_option("--node-status-update-frequency", serve.nodeStatusUpdateFrequencySeconds,
+                   "Seconds between the local node's heartbeats (default 10)")
+      ->check(CLI::Range(1, 3600));
 
   // node
   node::NodeOptions nodeOpts;
   auto* nodeCmd = app.add_subcommand("node", "Run a node agent alone against an API server");
-  nodeCmd->add_option("--server", nodeOpts.server, "API server URL (http://HOST:PORT)")->required();
+  nodeCmd->add_option("--server", nodeOpts.server, "API server URL (http(s)://HOST:PORT)")
+      ->required();
   nodeCmd->add_option("--token", nodeOpts.token, "API bearer token")->required();
+  nodeCmd
+      ->add_option("--certificate-authority", nodeOpts.certificateAuthority,
+                   "PEM file of the CA that signed an https API server's certificate (the "
+                   "server's DIR/pki/ca.crt)")
+      ->check(CLI::ExistingFile);
   nodeCmd->add_option("--data-dir", nodeOpts.dataDir, "This node's data directory")->required();
   nodeCmd->add_option("--node-name", nodeOpts.nodeName, "This node's name (default: the hostname)");
   nodeCmd->add_option("--zone", nodeOpts.zone, "This node's topology.kubernetes.io/zone");
@@ -74,6 +88,10 @@ int RunCli(int argc, char** argv) {
                    "Comma-separated prefixes hostPath volumes may use (default: all)")
       ->delimiter(',');
   nodeCmd->add_option("--block-pool", nodeOpts.blockPool, "Block volume pool directory");
+  nodeCmd
+      ->add_option("--node-status-update-frequency", nodeOpts.heartbeatSeconds,
+                   "Seconds between heartbeats (default 10)")
+      ->check(CLI::Range(1, 3600));
 
   // client verbs
   ClientOptions client;

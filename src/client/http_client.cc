@@ -1,12 +1,22 @@
-// ApiClient: synchronous HTTP/1.1 over Boost.Beast. Every operation is started asynchronously and
-// driven by io_context::run with the stream's expiry as its timeout, so a dead server cannot hang
-// the CLI.
+// ApiClient: synchronous HTTP/1.1 (over TLS for https://) with Boost.Beast. Every operation is
+// started asynchronously and driven by io_context::run with the TCP stream's expiry as its
+// timeout, so a dead server cannot hang the CLI.
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <mutex>
 #include <optional>
+#include <sstream>
+#include <variant>
 
 #include "kvol/client/client.h"
 
@@ -17,23 +27,27 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
 struct Endpoint {
   std::string host, port, basePath;
+  bool tls = false;
 };
 
 Result<Endpoint> ParseServer(const std::string& server) {
   std::string rest;
+  Endpoint e;
   if (server.rfind("http://", 0) == 0) {
     rest = server.substr(7);
   } else if (server.rfind("https://", 0) == 0) {
-    return Status(Code::kUnavailable, "https servers are not supported by this kvol client yet");
+    rest = server.substr(8);
+    e.tls = true;
   } else {
     rest = server;
   }
-  Endpoint e;
+  const char* defaultPort = e.tls ? "443" : "80";
   if (auto slash = rest.find('/'); slash != std::string::npos) {
     e.basePath = rest.substr(slash);
     rest = rest.substr(0, slash);
@@ -43,22 +57,100 @@ Result<Endpoint> ParseServer(const std::string& server) {
     auto close = rest.find(']');
     if (close == std::string::npos) return Status(Code::kBadRequest, "bad server " + server);
     e.host = rest.substr(1, close - 1);
-    e.port = close + 2 <= rest.size() ? rest.substr(close + 2) : "80";
+    e.port = close + 2 <= rest.size() ? rest.substr(close + 2) : defaultPort;
   } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
     e.host = rest.substr(0, colon);
     e.port = rest.substr(colon + 1);
   } else {
     e.host = rest;
-    e.port = "80";
+    e.port = defaultPort;
   }
-  if (e.port.empty()) e.port = "80";
+  if (e.port.empty()) e.port = defaultPort;
   return e;
 }
 
-// One connection with its buffer.
+Result<std::string> DecodeBase64(const std::string& in) {
+  std::string clean;
+  for (char c : in)
+    if (!std::isspace(static_cast<unsigned char>(c))) clean.push_back(c);
+  if (clean.size() % 4 != 0) return Status(Code::kBadRequest, "illegal base64 data");
+  std::string out(clean.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()),
+                          static_cast<int>(clean.size()));
+  if (n < 0) return Status(Code::kBadRequest, "illegal base64 data");
+  size_t pad = 0;
+  while (pad < 2 && pad < clean.size() && clean[clean.size() - 1 - pad] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+// The TLS client context for `cfg`: TLS 1.2+, ALPN http/1.1, the CA kubeconfig names.
+Result<net::ssl::context> MakeTlsContext(const Kubeconfig& cfg) {
+  net::ssl::context ctx(net::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+  static const unsigned char kAlpn[] = "\x08http/1.1";
+  SSL_CTX_set_alpn_protos(ctx.native_handle(), kAlpn, sizeof kAlpn - 1);
+  if (cfg.insecureSkipTlsVerify) {
+    ctx.set_verify_mode(net::ssl::verify_none);
+    return ctx;
+  }
+  ctx.set_verify_mode(net::ssl::verify_peer);
+  std::string pem;
+  if (!cfg.caData.empty()) {
+    auto d = DecodeBase64(cfg.caData);
+    if (!d.ok())
+      return Status(Code::kBadRequest,
+                    "unable to load root certificates: certificate-authority-"
+                    "data is not base64");
+    pem = *d;
+  } else if (!cfg.caFile.empty()) {
+    std::ifstream in(cfg.caFile, std::ios::binary);
+    if (!in) {
+      return Status(Code::kBadRequest, "unable to read certificate-authority " + cfg.caFile + ": " +
+                                           std::strerror(errno));
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    pem = ss.str();
+  }
+  beast::error_code ec;
+  if (pem.empty()) {
+    ctx.set_default_verify_paths(ec);
+  } else {
+    ctx.add_certificate_authority(net::buffer(pem), ec);
+  }
+  if (ec) return Status(Code::kBadRequest, "unable to load root certificates: " + ec.message());
+  return ctx;
+}
+
+bool IsIpLiteral(const std::string& h) {
+  beast::error_code ec;
+  net::ip::make_address(h, ec);
+  return !ec;
+}
+
+// One connection with its buffer: plain TCP, or TLS over TCP.
 struct Conn {
-  explicit Conn(net::io_context& ioc) : stream(ioc) {}
-  beast::tcp_stream stream;
+  Conn(net::io_context& ioc, net::ssl::context* tls) {
+    if (tls) {
+      stream.emplace<TlsStream>(ioc, *tls);
+    } else {
+      stream.emplace<beast::tcp_stream>(ioc);
+    }
+  }
+  TlsStream* Tls() { return std::get_if<TlsStream>(&stream); }
+  beast::tcp_stream& Tcp() {
+    if (auto* t = Tls()) return beast::get_lowest_layer(*t);
+    return std::get<beast::tcp_stream>(stream);
+  }
+  // Calls f with the stream HTTP goes through.
+  template <typename F>
+  void With(F&& f) {
+    if (auto* t = Tls()) return f(*t);
+    f(std::get<beast::tcp_stream>(stream));
+  }
+  std::variant<std::monostate, beast::tcp_stream, TlsStream> stream;
   beast::flat_buffer buffer;
   bool open = false;
 };
@@ -69,7 +161,11 @@ struct ApiClient::Impl {
   net::io_context ioc;
   std::optional<Endpoint> ep;
   Status epStatus;
+  std::optional<net::ssl::context> tls;  // https: made once per client
   std::unique_ptr<Conn> conn;
+  bool insecure = false;
+
+  std::unique_ptr<Conn> NewConn() { return std::make_unique<Conn>(ioc, tls ? &*tls : nullptr); }
 
   // Runs the io_context until the started operation completes.
   void Run() {
@@ -82,13 +178,24 @@ struct ApiClient::Impl {
     beast::error_code ec;
     auto results = resolver.resolve(ep->host, ep->port, ec);
     if (ec) return Status(Code::kUnavailable, "dial tcp: lookup " + ep->host + ": " + ec.message());
-    c.stream.expires_at(deadline);
+    c.Tcp().expires_at(deadline);
     beast::error_code cec;
-    c.stream.async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { cec = e; });
+    c.Tcp().async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { cec = e; });
     Run();
     if (cec == beast::error::timeout) return Status(Code::kTimeout, "dial tcp: i/o timeout");
     if (cec) return Status(Code::kUnavailable, cec.message());
-    c.stream.socket().set_option(tcp::no_delay(true), ec);
+    c.Tcp().socket().set_option(tcp::no_delay(true), ec);
+    if (auto* t = c.Tls()) {
+      // SNI for names (not for IP literals, as Go does); the name or IP checked in the cert.
+      if (!IsIpLiteral(ep->host)) SSL_set_tlsext_host_name(t->native_handle(), ep->host.c_str());
+      if (!insecure) t->set_verify_callback(net::ssl::host_name_verification(ep->host));
+      beast::error_code hec;
+      t->async_handshake(net::ssl::stream_base::client, [&](beast::error_code e) { hec = e; });
+      Run();
+      if (hec == beast::error::timeout)
+        return Status(Code::kTimeout, "net/http: TLS handshake timeout");
+      if (hec) return Status(Code::kUnavailable, "tls: " + hec.message());
+    }
     c.open = true;
     return Status::Ok();
   }
@@ -111,11 +218,20 @@ struct ApiClient::Impl {
 
 ApiClient::ApiClient(Kubeconfig cfg) : cfg_(std::move(cfg)), impl_(std::make_unique<Impl>()) {
   auto ep = ParseServer(cfg_.server);
-  if (ep.ok()) {
-    impl_->ep = *ep;
-  } else {
+  if (!ep.ok()) {
     impl_->epStatus = ep.status();
+    return;
   }
+  if (ep->tls) {
+    auto ctx = MakeTlsContext(cfg_);
+    if (!ctx.ok()) {
+      impl_->epStatus = ctx.status();
+      return;
+    }
+    impl_->tls.emplace(std::move(ctx).value());
+    impl_->insecure = cfg_.insecureSkipTlsVerify;
+  }
+  impl_->ep = *ep;
 }
 
 ApiClient::~ApiClient() = default;
@@ -129,21 +245,24 @@ Result<HttpResult> ApiClient::Do(const std::string& method, const std::string& t
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = im.conn && im.conn->open;
     if (!reused) {
-      im.conn = std::make_unique<Conn>(im.ioc);
+      im.conn = im.NewConn();
       KVOL_RETURN_IF_ERROR(im.Connect(*im.conn, deadline));
     }
     Conn& c = *im.conn;
     auto req = im.MakeRequest(cfg_.token, method, target, body, contentType, accept);
-    c.stream.expires_at(deadline);
+    c.Tcp().expires_at(deadline);
     beast::error_code wec;
-    http::async_write(c.stream, req, [&](beast::error_code e, std::size_t) { wec = e; });
+    c.With([&](auto& s) {
+      http::async_write(s, req, [&](beast::error_code e, std::size_t) { wec = e; });
+    });
     im.Run();
     http::response_parser<http::string_body> parser;
     parser.body_limit(boost::none);
     beast::error_code rec = wec;
     if (!wec) {
-      http::async_read(c.stream, c.buffer, parser,
-                       [&](beast::error_code e, std::size_t) { rec = e; });
+      c.With([&](auto& s) {
+        http::async_read(s, c.buffer, parser, [&](beast::error_code e, std::size_t) { rec = e; });
+      });
       im.Run();
     }
     if (rec) {
@@ -152,7 +271,8 @@ Result<HttpResult> ApiClient::Do(const std::string& method, const std::string& t
       if (rec == beast::error::timeout) return Status(Code::kTimeout, "context deadline exceeded");
       // A kept-alive connection the server closed meanwhile: retry once on a new one.
       if (reused && (rec == http::error::end_of_stream || rec == net::error::connection_reset ||
-                     rec == net::error::broken_pipe || rec == net::error::eof)) {
+                     rec == net::error::broken_pipe || rec == net::error::eof ||
+                     rec == net::ssl::error::stream_truncated)) {
         continue;
       }
       return Status(Code::kUnavailable, rec.message());
@@ -175,20 +295,24 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
                         Clock::time_point deadline, HttpResult* errorReply) {
   Impl& im = *impl_;
   if (!im.ep) return im.epStatus;
-  Conn c(im.ioc);
+  auto conn = im.NewConn();
+  Conn& c = *conn;
   KVOL_RETURN_IF_ERROR(im.Connect(c, deadline));
   auto req = im.MakeRequest(cfg_.token, "GET", target, "", "", "application/json");
-  c.stream.expires_at(deadline);
+  c.Tcp().expires_at(deadline);
   beast::error_code ec;
-  http::async_write(c.stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
+  c.With([&](auto& s) {
+    http::async_write(s, req, [&](beast::error_code e, std::size_t) { ec = e; });
+  });
   im.Run();
   if (ec)
     return Status(ec == beast::error::timeout ? Code::kTimeout : Code::kUnavailable, ec.message());
 
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
-  http::async_read_header(c.stream, c.buffer, parser,
-                          [&](beast::error_code e, std::size_t) { ec = e; });
+  c.With([&](auto& s) {
+    http::async_read_header(s, c.buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
+  });
   im.Run();
   if (ec)
     return Status(ec == beast::error::timeout ? Code::kTimeout : Code::kUnavailable, ec.message());
@@ -202,8 +326,9 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
     ec = {};
-    http::async_read_some(c.stream, c.buffer, parser,
-                          [&](beast::error_code e, std::size_t) { ec = e; });
+    c.With([&](auto& s) {
+      http::async_read_some(s, c.buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
+    });
     im.Run();
     if (ec == http::error::need_buffer) ec = {};
     size_t n = sizeof chunk - parser.get().body().size;
@@ -227,7 +352,9 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
     if (ec) {
       if (ec == beast::error::timeout)
         return Status(Code::kTimeout, "timed out waiting for the condition");
-      if (ec == http::error::end_of_stream || ec == net::error::eof) break;
+      if (ec == http::error::end_of_stream || ec == net::error::eof ||
+          ec == net::ssl::error::stream_truncated)
+        break;
       return Status(Code::kUnavailable, ec.message());
     }
   }
@@ -239,7 +366,7 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
     return Status(Code::kBadRequest, "watch failed with HTTP " + std::to_string(status));
   }
   beast::error_code ignored;
-  c.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  c.Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
   return Status::Ok();
 }
 

@@ -1,4 +1,5 @@
-// kubeconfig loading: the current context's cluster server and user token, as kubectl picks them.
+// kubeconfig loading: the current context's cluster server, CA and user token, as kubectl picks
+// them.
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -64,6 +65,7 @@ Result<Kubeconfig> ParseKubeconfig(const std::string& yamlText) {
   if (!cluster.is_object() && clusterName.empty()) cluster = OnlyEntry(root, "clusters", "cluster");
   cfg.server = ScalarAt(cluster, "server");
   cfg.caData = ScalarAt(cluster, "certificate-authority-data");
+  cfg.caFile = ScalarAt(cluster, "certificate-authority");
   cfg.insecureSkipTlsVerify = ScalarAt(cluster, "insecure-skip-tls-verify") == "true";
   json user = Named(root, "users", userName, "user");
   cfg.token = ScalarAt(user, "token");
@@ -92,7 +94,13 @@ Result<Kubeconfig> LoadKubeconfig(const std::string& flag) {
   if (!in) return Status(Code::kNotFound, "error: stat " + path + ": no such file or directory");
   std::stringstream text;
   text << in.rdbuf();
-  return ParseKubeconfig(text.str());
+  auto cfg = ParseKubeconfig(text.str());
+  // A relative certificate-authority path is relative to the kubeconfig's folder (as kubectl).
+  if (cfg.ok() && !cfg->caFile.empty() && cfg->caFile[0] != '/') {
+    auto slash = path.rfind('/');
+    if (slash != std::string::npos) cfg->caFile = path.substr(0, slash + 1) + cfg->caFile;
+  }
+  return cfg;
 }
 
 }  // namespace kvol::client

@@ -1,11 +1,12 @@
 // Binder: dynamic provisioning (Kubernetes' provisionClaim, with the external-provisioner's
 // CreateVolume flow done in process for kvol's own drivers).
 #include "kvol/controller/binder.h"
+#include "kvol/controller/topology.h"
+#include "src/controller/binder_datasource.h"
 
 namespace kvol::controller {
 namespace {
 
-constexpr const char* kHostname = "kubernetes.io/hostname";
 constexpr const char* kFsTypeParam = "csi.storage.k8s.io/fstype";
 
 std::string ExternalMsg(const std::string& provisioner) {
@@ -56,10 +57,24 @@ Status Binder::Provision(const PVCItem& c, const std::string& cls, const std::st
       return Status::Ok();
     }
   }
-  std::string node = opts_.nodeName;
+  // Where the volume must be reachable from: the selected node (WaitForFirstConsumer), else this
+  // controller's node unless the class restricts the topology (then its allowedTopologies).
+  std::string node = sc.allowedTopologies.empty() ? opts_.nodeName : "";
   if (DelayBinding(pvc)) {
     auto it = pvc.metadata.annotations.find(api::kAnnSelectedNode);
     if (it != pvc.metadata.annotations.end()) node = it->second;
+  }
+  NodeInfo nodeInfo{node, {}};
+  if (auto n = nodes_.Get(store::KeyFor("nodes", "", node)); n && !node.empty()) {
+    nodeInfo.labels = n->obj.metadata.labels;
+  }
+  if (!node.empty() && !AllowedTopologiesMatch(sc.allowedTopologies, nodeInfo)) {
+    jsonutil::Annotations(claim).erase(api::kAnnSelectedNode);
+    StagePending(c, "ProvisioningFailed",
+                 "failed to provision volume with StorageClass \"" + cls + "\": node \"" + node +
+                     "\" is outside the class's allowedTopologies",
+                 pass, kEventWarning, &claim);
+    return Status::Ok();
   }
   const api::Quantity request = ClaimRequest(pvc);
   driver::CreateVolumeRequest req;
@@ -68,7 +83,17 @@ Status Binder::Provision(const PVCItem& c, const std::string& cls, const std::st
   req.parameters = sc.parameters;
   req.accessModes = pvc.spec.accessModes;  // a driver refuses modes it cannot serve
   req.block = pvc.spec.volumeMode.value_or("") == api::kVolumeModeBlock;
-  if (!node.empty()) req.accessibility.requisite.push_back({{kHostname, node}});
+  req.accessibility.requisite =
+      ProvisionRequisite(node.empty() ? nullptr : &nodeInfo, sc.allowedTopologies);
+  // Restore / clone: the claim's data source (binder_datasource.cc).
+  DataSourceDecision source = ResolveDataSource(store_, pvcs_, pvs_, pvc, drv);
+  if (source.wait) {
+    StagePending(c, "ProvisioningFailed",
+                 "failed to provision volume with StorageClass \"" + cls + "\": " + source.message,
+                 pass, kEventWarning, &claim);
+    return Unavailable(source.message);  // retried with backoff until the source is ready
+  }
+  req.contentSource = source.source;
   Result<driver::VolumeInfo> info = drv.CreateVolume(req);
   if (!info.ok()) {
     // Kubernetes drops selected-node so the scheduler picks again.

@@ -12,6 +12,7 @@
 
 #include "kvol/controller/binder.h"
 #include "kvol/controller/event_recorder.h"
+#include "kvol/controller/scheduler.h"
 #include "src/driver/local/local_driver.h"
 #include "testing/fake_store.h"
 
@@ -155,6 +156,42 @@ struct BinderHarness {
   EventRecorder events;
   std::unique_ptr<driver::LocalDriver> local;
   std::unique_ptr<Binder> binder;
+};
+
+// The scheduler over a store, run deterministically (informers relisted, queue drained).
+struct SchedulerHarness {
+  explicit SchedulerHarness(store::Store& s)
+      : pods(s, store::PrefixFor("pods")),
+        nodes(s, store::PrefixFor("nodes")),
+        pvcs(s, store::PrefixFor("persistentvolumeclaims")),
+        pvs(s, store::PrefixFor("persistentvolumes")),
+        classes(s, store::PrefixFor("storageclasses")),
+        events(s, "default-scheduler"),
+        sched(s, pods, nodes, pvcs, pvs, classes, events) {
+    sched.RegisterHandlers();
+  }
+  void Run() {
+    for (int i = 0; i < 20; ++i) {
+      (void)classes.Relist();
+      (void)nodes.Relist();
+      (void)pvs.Relist();
+      (void)pvcs.Relist();
+      (void)pods.Relist();
+      auto keys = sched.queue().TryGetBatch(1000);
+      if (keys.empty()) return;
+      for (auto& k : keys) {
+        (void)sched.Sync(k);
+        sched.queue().Done(k);
+      }
+    }
+  }
+  PodInformer pods;
+  NodeInformer nodes;
+  PVCInformer pvcs;
+  PVInformer pvs;
+  ClassInformer classes;
+  EventRecorder events;
+  Scheduler sched;
 };
 
 }  // namespace kvol::controller::testutil

@@ -290,41 +290,6 @@ TEST(Protection, BoundVolumeKeepsFinalizerReleasedOneGoes) {
 
 // ---- scheduler --------------------------------------------------------------------------------
 
-struct SchedulerHarness {
-  explicit SchedulerHarness(store::Store& s)
-      : pods(s, store::PrefixFor("pods")),
-        nodes(s, store::PrefixFor("nodes")),
-        pvcs(s, store::PrefixFor("persistentvolumeclaims")),
-        pvs(s, store::PrefixFor("persistentvolumes")),
-        classes(s, store::PrefixFor("storageclasses")),
-        events(s, "default-scheduler"),
-        sched(s, pods, nodes, pvcs, pvs, classes, events) {
-    sched.RegisterHandlers();
-  }
-  void Run() {
-    for (int i = 0; i < 20; ++i) {
-      (void)classes.Relist();
-      (void)nodes.Relist();
-      (void)pvs.Relist();
-      (void)pvcs.Relist();
-      (void)pods.Relist();
-      auto keys = sched.queue().TryGetBatch(1000);
-      if (keys.empty()) return;
-      for (auto& k : keys) {
-        (void)sched.Sync(k);
-        sched.queue().Done(k);
-      }
-    }
-  }
-  PodInformer pods;
-  NodeInformer nodes;
-  PVCInformer pvcs;
-  PVInformer pvs;
-  ClassInformer classes;
-  EventRecorder events;
-  Scheduler sched;
-};
-
 TEST(Scheduler, PicksTheOnlyReadyNode) {
   kvol::testing::FakeStore s;
   ASSERT_TRUE(s.Create(NodeKey("down"), Node("down", false)).ok());

@@ -197,18 +197,11 @@ Status ExpandController::Sync(const std::string& key) {
 }
 
 void ExpandController::ProcessKey(const std::string& key) {
-  Status s = Sync(key);
-  if (s.ok() || s.IsNotFound()) {
-    queue_.Forget(key);
-  } else {
-    queue_.AddRateLimited(key);
-  }
-  queue_.Done(key);
+  ProcessWorkKey(queue_, key, [this](const std::string& k) { return Sync(k); });
 }
 
 void ExpandController::Run() {
-  std::string key;
-  while (queue_.Get(&key)) ProcessKey(key);
+  RunWorker(queue_, [this](const std::string& k) { return Sync(k); });
 }
 
 }  // namespace kvol::controller

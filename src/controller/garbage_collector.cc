@@ -527,16 +527,7 @@ Status GarbageCollector::Sync(const std::string& uid) {
 }
 
 void GarbageCollector::Run() {
-  std::string key;
-  while (queue_.Get(&key)) {
-    Status s = Sync(key);
-    if (s.ok()) {
-      queue_.Forget(key);
-    } else {
-      queue_.AddRateLimited(key);
-    }
-    queue_.Done(key);
-  }
+  RunWorker(queue_, [this](const std::string& k) { return Sync(k); });
 }
 
 }  // namespace kvol::controller

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kvol/controller/topology.h"
+
 namespace kvol::controller {
 namespace {
 
@@ -14,6 +16,26 @@ bool NodeReady(const api::Node& n) {
     if (c.type == "Ready") return c.status == "True";
   }
   return false;
+}
+
+bool Tolerates(const std::vector<api::Toleration>& tolerations, const api::Taint& t) {
+  for (const auto& tol : tolerations) {
+    if (!tol.effect.empty() && tol.effect != t.effect) continue;
+    if (tol.key.empty() && tol.operator_ == "Exists") return true;
+    if (tol.key != t.key) continue;
+    if (tol.operator_ == "Exists" || tol.value == t.value) return true;
+  }
+  return false;
+}
+
+// The first NoSchedule/NoExecute taint of the node the pod does not tolerate, as Kubernetes
+// prints it ("{key: value}"); "" when none.
+std::string UntoleratedTaint(const api::Pod& pod, const api::Node& node) {
+  for (const auto& t : node.spec.taints) {
+    if (t.effect != "NoSchedule" && t.effect != "NoExecute") continue;
+    if (!Tolerates(pod.spec.tolerations, t)) return "{" + t.key + ": " + t.value + "}";
+  }
+  return "";
 }
 
 std::vector<std::string> PodClaimNames(const api::Pod& pod) {
@@ -65,10 +87,17 @@ void Scheduler::RegisterHandlers() {
     if (want) queue_.Add(p->key);
   };
   ph.onAdd = track;
-  ph.onUpdate = [track](const PodInformer::ItemPtr&, const PodInformer::ItemPtr& p) { track(p); };
+  ph.onUpdate = [this, track](const PodInformer::ItemPtr& old, const PodInformer::ItemPtr& p) {
+    track(p);
+    // A pod that finished frees its ReadWriteOncePod claims for the pods waiting on them.
+    if (Terminated(p->obj) && !Terminated(old->obj)) EnqueuePending();
+  };
   ph.onDelete = [this](const PodInformer::ItemPtr& p) {
-    std::lock_guard<std::mutex> lk(mu_);
-    pending_.erase(p->key);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      pending_.erase(p->key);
+    }
+    EnqueuePending();
   };
   pods_.AddHandlers(std::move(ph));
   // Nodes, claims and volumes changing may make a pending pod schedulable.
@@ -124,6 +153,18 @@ Status Scheduler::MarkUnschedulable(const PodInformer::ItemPtr& pod, const std::
   return Status::Ok();
 }
 
+Status Scheduler::MarkUnschedulableWaiting(const PodInformer::ItemPtr& pod,
+                                           const std::vector<PVCInformer::ItemPtr>& waiting,
+                                           const std::string& message) {
+  // The claims waiting for this pod say why (Kubernetes' claim only says WaitForFirstConsumer;
+  // kubernetes#88229): "waiting for pod p to be scheduled: 0/3 nodes are available: ...".
+  for (const auto& c : waiting) {
+    events_.Event(c->raw, kEventNormal, "WaitForPodScheduled",
+                  "waiting for pod " + pod->obj.metadata.name + " to be scheduled: " + message);
+  }
+  return MarkUnschedulable(pod, message);
+}
+
 Status Scheduler::Sync(const std::string& podKey) {
   auto pod = pods_.Get(podKey);
   if (!pod) return Status::Ok();
@@ -161,6 +202,29 @@ Status Scheduler::Sync(const std::string& podKey) {
     return MarkUnschedulable(pod, total + "pod has unbound immediate PersistentVolumeClaims.");
   }
 
+  // ReadWriteOncePod: one pod in the whole cluster (Kubernetes' VolumeRestrictions PreFilter).
+  for (const auto& name : PodClaimNames(p)) {
+    auto c = pvcs_.Get(store::KeyFor("persistentvolumeclaims", p.metadata.namespace_, name));
+    const auto& modes = c->obj.spec.accessModes;
+    if (std::find(modes.begin(), modes.end(), "ReadWriteOncePod") == modes.end()) continue;
+    for (const auto& other : pods_.List()) {
+      const api::Pod& o = other->obj;
+      if (other->key == podKey || o.spec.nodeName.empty() || Terminated(o) ||
+          o.metadata.namespace_ != p.metadata.namespace_) {
+        continue;
+      }
+      auto names = PodClaimNames(o);
+      if (std::find(names.begin(), names.end(), name) == names.end()) continue;
+      return MarkUnschedulableWaiting(
+          pod, wffc,
+          total + std::to_string(nodeItems.size()) +
+              " node(s) unavailable: node has pod using PersistentVolumeClaim with the same "
+              "name and ReadWriteOncePod access mode (claim \"" +
+              name + "\" is used by pod \"" + o.metadata.name + "\" on node \"" + o.spec.nodeName +
+              "\").");
+    }
+  }
+
   // Per-node filters.
   std::map<std::string, int> reasons;
   std::vector<std::string> feasible;
@@ -173,6 +237,10 @@ Status Scheduler::Sync(const std::string& podKey) {
     }
     if (node.spec.unschedulable) {
       reasons["node(s) were unschedulable"]++;
+      continue;
+    }
+    if (std::string taint = UntoleratedTaint(p, node); !taint.empty()) {
+      reasons["node(s) had untolerated taint " + taint]++;
       continue;
     }
     bool selectorOk = true;
@@ -200,6 +268,16 @@ Status Scheduler::Sync(const std::string& podKey) {
       reasons["node(s) had volume node affinity conflict"]++;
       continue;
     }
+    // Claims still to be provisioned: the class's allowedTopologies must admit the node.
+    bool topologyOk = true;
+    for (const auto& c : wffc) {
+      auto cls = classes_.Get(store::KeyFor("storageclasses", "", ClaimClass(c->obj)));
+      if (cls && !AllowedTopologiesMatch(cls->obj.allowedTopologies, info)) topologyOk = false;
+    }
+    if (!topologyOk) {
+      reasons["node(s) didn't find available persistent volumes to bind"]++;
+      continue;
+    }
     feasible.push_back(node.metadata.name);
   }
   if (feasible.empty()) {
@@ -214,7 +292,7 @@ Status Scheduler::Sync(const std::string& podKey) {
       }
       msg += ".";
     }
-    return MarkUnschedulable(pod, msg);
+    return MarkUnschedulableWaiting(pod, wffc, msg);
   }
   // Fewest pods wins.
   std::map<std::string, int> load;
@@ -270,17 +348,8 @@ Status Scheduler::Sync(const std::string& podKey) {
 }
 
 void Scheduler::Run() {
-  std::string key;
-  while (queue_.Get(&key)) {
-    Status s = Sync(key);
-    events_.Flush();
-    if (s.ok()) {
-      queue_.Forget(key);
-    } else {
-      queue_.AddRateLimited(key);
-    }
-    queue_.Done(key);
-  }
+  RunWorker(
+      queue_, [this](const std::string& k) { return Sync(k); }, [this] { events_.Flush(); });
 }
 
 }  // namespace kvol::controller

@@ -193,4 +193,24 @@ void WorkQueue::FlushDelayedForTest() {
   PromoteDueLocked(Clock::time_point::max());
 }
 
+void ProcessWorkKey(WorkQueue& q, const std::string& key,
+                    const std::function<Status(const std::string&)>& sync) {
+  Status s = sync(key);
+  if (s.ok() || s.IsNotFound()) {
+    q.Forget(key);
+  } else {
+    q.AddRateLimited(key);
+  }
+  q.Done(key);
+}
+
+void RunWorker(WorkQueue& q, const std::function<Status(const std::string&)>& sync,
+               const std::function<void()>& afterEach) {
+  std::string key;
+  while (q.Get(&key)) {
+    ProcessWorkKey(q, key, sync);
+    if (afterEach) afterEach();
+  }
+}
+
 }  // namespace kvol::controller

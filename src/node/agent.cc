@@ -4,12 +4,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 
 #include "../driver/block/block_node_driver.h"
 #include "../driver/local/local_node_driver.h"
 #include "agent_api.h"
+#include "attachment_wake.h"
 #include "kvol/api/meta.h"
 #include "kvol/image/image_store.h"
 #include "kvol/node/volume_manager.h"
@@ -85,10 +88,13 @@ struct Agent::Impl {
   std::unique_ptr<NodeStatusReporter> nodeStatus;
   std::unique_ptr<Reflector> pods;
   int logPort = 0;
+  std::mutex inUseMu;
+  std::vector<std::string> lastInUse;  // this Node's status.volumesInUse as last seen
 
   Status Start();
   void Stop(bool clean);
   void OnPodEvent(const std::string& type, const json& obj);
+  void OnObjectChange(const std::string& res, const json& obj);
 };
 
 Status Agent::Impl::Start() {
@@ -102,6 +108,7 @@ Status Agent::Impl::Start() {
   if (o.dataDir.size() > 1 && o.dataDir.back() == '/') o.dataDir.pop_back();
   cfg.server = o.server;
   cfg.token = o.token;
+  cfg.caFile = o.certificateAuthority;
 
   Trace("agent", "start");
   HostInfo host = ReadHostInfo(o.dataDir, o.crunPath);
@@ -119,13 +126,8 @@ Status Agent::Impl::Start() {
   eventQueue = std::make_unique<ApiQueue>(cfg);
   events = std::make_unique<PodEvents>(*eventQueue, name);
 
-  objects = std::make_unique<ObjectCache>(cfg, [this](const std::string& res, const json& obj) {
-    if (resizer && res == "persistentvolumeclaims") resizer->ClaimChanged(obj);
-    if (!volumes) return;
-    auto m = obj.find("metadata");
-    if (m == obj.end()) return;
-    volumes->ObjectChanged(volume::ObjectRef{res, m->value("namespace", ""), m->value("name", "")});
-  });
+  objects = std::make_unique<ObjectCache>(
+      cfg, [this](const std::string& res, const json& obj) { OnObjectChange(res, obj); }, name);
 
   VolumeManagerOptions vo;
   vo.node.dataDir = o.dataDir;
@@ -175,6 +177,7 @@ Status Agent::Impl::Start() {
 
   nodeStatus =
       std::make_unique<NodeStatusReporter>(cfg, name, o.zone, logPort, host, o.heartbeatSeconds);
+  nodeStatus->ReportVolumesInUseFrom(o.dataDir);
   KVOL_RETURN_IF_ERROR(nodeStatus->Register());
   Trace("agent", "registered");
 
@@ -207,6 +210,36 @@ Status Agent::Impl::Start() {
   running = true;
   Log("node " + name + " registered; container logs on 127.0.0.1:" + std::to_string(logPort));
   return Status::Ok();
+}
+
+void Agent::Impl::OnObjectChange(const std::string& res, const json& obj) {
+  if (resizer && res == "persistentvolumeclaims") resizer->ClaimChanged(obj);
+  if (!volumes) return;
+  if (res == "volumeattachments") {
+    // A pod waiting for this attachment retries at once.
+    for (const auto& ref : ClaimsOfAttachment(obj, name, *objects)) volumes->ObjectChanged(ref);
+    return;
+  }
+  if (res == "nodes") {
+    // Volumes newly listed in status.volumesInUse: their pods may go on to the attach check.
+    std::vector<std::string> now = VolumesInUseOf(obj), added;
+    {
+      std::lock_guard<std::mutex> l(inUseMu);
+      for (const auto& v : now) {
+        if (std::find(lastInUse.begin(), lastInUse.end(), v) == lastInUse.end()) {
+          added.push_back(v);
+        }
+      }
+      lastInUse = now;
+    }
+    for (const auto& ref : ClaimsOfVolumes(added, objects->List("persistentvolumes"))) {
+      volumes->ObjectChanged(ref);
+    }
+    return;
+  }
+  auto m = obj.find("metadata");
+  if (m == obj.end()) return;
+  volumes->ObjectChanged(volume::ObjectRef{res, m->value("namespace", ""), m->value("name", "")});
 }
 
 void Agent::Impl::OnPodEvent(const std::string& type, const json& obj) {

@@ -10,6 +10,7 @@
 
 #include "kvol/api/meta.h"
 #include "kvol/os/exec.h"
+#include "src/volume/volumes_in_use.h"
 
 namespace kvol::node {
 
@@ -158,18 +159,34 @@ Status NodeStatusReporter::PatchStatus(client::ApiClient& c, const json& status)
   return Unavailable(HttpError(("node " + name_ + " status").c_str(), r));
 }
 
+json NodeStatusReporter::VolumesInUse() const {
+  json out = json::array();
+  for (auto& v : volume::CsiVolumesInUse(dataDir_)) out.push_back(std::move(v));
+  return out;
+}
+
 Status NodeStatusReporter::Register() {
   client::ApiClient c(cfg_);
   readySince_ = api::Now();
   json node = BuildNode(name_, zone_, logPort_, host_, readySince_);
+  json inUse;
+  if (!dataDir_.empty()) {
+    inUse = VolumesInUse();
+    node["status"]["volumesInUse"] = inUse;
+  }
   auto r = c.Do("POST", "/api/v1/nodes", node.dump(), "application/json");
-  if (r.ok() && r->status == 201) return Status::Ok();
+  if (r.ok() && r->status == 201) {
+    lastInUse_ = inUse;
+    return Status::Ok();
+  }
   if (!r.ok() || r->status != 409) return Unavailable(HttpError(("node " + name_).c_str(), r));
   // Already registered (by `kvol serve`'s bootstrap, or an earlier run): ours is the truth.
   json p = {{"metadata", {{"labels", node["metadata"]["labels"]}}}};
   auto m = c.Do("PATCH", "/api/v1/nodes/" + name_, p.dump(), "application/merge-patch+json");
   if (!m.ok() || m->status != 200) return Unavailable(HttpError(("node " + name_).c_str(), m));
-  return PatchStatus(c, node["status"]);
+  Status s = PatchStatus(c, node["status"]);
+  if (s.ok()) lastInUse_ = inUse;
+  return s;
 }
 
 void NodeStatusReporter::StartHeartbeat() {
@@ -187,18 +204,43 @@ void NodeStatusReporter::Stop() {
 
 void NodeStatusReporter::Heartbeat() {
   client::ApiClient c(cfg_);
+  auto nextBeat = std::chrono::steady_clock::now() + std::chrono::seconds(heartbeatSeconds_);
+  auto nextInUse = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> l(mu_);
-  while (!cv_.wait_for(l, std::chrono::seconds(heartbeatSeconds_), [this] { return stop_; })) {
+  while (!stop_) {
+    auto wake = nextBeat;
+    if (!dataDir_.empty()) wake = std::min(wake, nextInUse);
+    if (cv_.wait_until(l, wake, [this] { return stop_; })) break;
     l.unlock();
-    json status = BuildNode(name_, zone_, logPort_, host_, api::Now())["status"];
-    for (auto& cond : status["conditions"]) cond["lastTransitionTime"] = readySince_;
-    Status s = PatchStatus(c, status);
-    if (s.ok()) {
-    } else if (s.message().find("HTTP 404") != std::string::npos) {
-      // Someone deleted our Node: register again, as the kubelet does.
-      s = Register();
+    const auto now = std::chrono::steady_clock::now();
+    json inUse;
+    if (!dataDir_.empty() && now >= nextInUse) {
+      inUse = VolumesInUse();
+      nextInUse = now + kVolumesInUsePoll;
     }
-    if (!s.ok()) Log("heartbeat: " + s.message());
+    if (now >= nextBeat) {
+      nextBeat = now + std::chrono::seconds(heartbeatSeconds_);
+      json status = BuildNode(name_, zone_, logPort_, host_, api::Now())["status"];
+      for (auto& cond : status["conditions"]) cond["lastTransitionTime"] = readySince_;
+      if (!inUse.is_null()) status["volumesInUse"] = inUse;
+      Status s = PatchStatus(c, status);
+      if (s.ok()) {
+        if (!inUse.is_null()) lastInUse_ = inUse;
+      } else if (s.message().find("HTTP 404") != std::string::npos) {
+        // Someone deleted our Node: register again, as the kubelet does.
+        s = Register();
+      }
+      if (!s.ok()) Log("heartbeat: " + s.message());
+    } else if (!inUse.is_null() && inUse != lastInUse_) {
+      // A volume was set up or torn down: the attach/detach controller must know at once.
+      Status s = PatchStatus(c, json{{"volumesInUse", inUse}});
+      if (s.ok()) {
+        lastInUse_ = inUse;
+      } else {
+        Log("volumesInUse: " + s.message());
+        nextInUse = now + std::chrono::seconds(1);  // the API is away: do not spin
+      }
+    }
     l.lock();
   }
 }

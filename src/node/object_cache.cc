@@ -204,11 +204,24 @@ void Reflector::Run() {
 }
 
 ObjectCache::ObjectCache(client::Kubeconfig cfg,
-                         std::function<void(const std::string&, const json&)> onChange) {
-  for (const char* res : {"configmaps", "secrets", "persistentvolumeclaims", "persistentvolumes"}) {
-    std::string resource = res;
+                         std::function<void(const std::string&, const json&)> onChange,
+                         const std::string& nodeName) {
+  struct Source {
+    const char* resource;
+    const char* basePath;
+  };
+  std::vector<Source> sources = {{"configmaps", "/api/v1/configmaps"},
+                                 {"secrets", "/api/v1/secrets"},
+                                 {"persistentvolumeclaims", "/api/v1/persistentvolumeclaims"},
+                                 {"persistentvolumes", "/api/v1/persistentvolumes"},
+                                 {"volumeattachments", "/apis/storage.k8s.io/v1/volumeattachments"},
+                                 {"csidrivers", "/apis/storage.k8s.io/v1/csidrivers"}};
+  if (!nodeName.empty()) sources.push_back({"nodes", "/api/v1/nodes"});
+  for (const Source& src : sources) {
+    std::string resource = src.resource;
+    std::string selector = resource == "nodes" ? "metadata.name=" + nodeName : "";
     reflectors_[resource] = std::make_unique<Reflector>(
-        cfg, "/api/v1/" + resource, "", [resource, onChange](const std::string&, const json& obj) {
+        cfg, src.basePath, selector, [resource, onChange](const std::string&, const json& obj) {
           if (onChange) onChange(resource, obj);
         });
   }
@@ -229,6 +242,12 @@ bool ObjectCache::WaitSynced(Clock::time_point deadline) {
   bool all = true;
   for (auto& [k, r] : reflectors_) all = r->WaitSynced(deadline) && all;
   return all;
+}
+
+std::vector<json> ObjectCache::List(const std::string& resource) const {
+  auto it = reflectors_.find(resource);
+  if (it == reflectors_.end()) return {};
+  return it->second->List();
 }
 
 Result<json> ObjectCache::Get(const std::string& resource, const std::string& ns,

@@ -3,7 +3,9 @@
 // one thread, watches re-opened from the last resourceVersion, a relist on 410 Expired or when the
 // server went away (the diff against the cache is delivered as ADDED/MODIFIED/DELETED, so
 // handlers never miss a change). ObjectCache serves the volume plugins' ObjectSource from the
-// configmaps, secrets, persistentvolumeclaims and persistentvolumes reflectors.
+// configmaps, secrets, persistentvolumeclaims, persistentvolumes, volumeattachments and csidrivers
+// (storage.k8s.io/v1) reflectors, and "nodes" (this node only, by field selector) when it is given
+// a node name (persistentVolumeClaim's SetUp reads status.volumesInUse and the attachment there).
 //
 // Thread safety: every method may be called from any thread; handlers run on the reflector's
 // thread.
@@ -73,9 +75,11 @@ class Reflector {
 
 class ObjectCache : public volume::ObjectSource {
  public:
-  // onChange(resource, obj) for every change of a cached object (after the cache holds it).
+  // onChange(resource, obj) for every change of a cached object (after the cache holds it; for a
+  // deletion, obj is its last state). nodeName "": no "nodes" cache.
   ObjectCache(client::Kubeconfig cfg,
-              std::function<void(const std::string& resource, const json& obj)> onChange);
+              std::function<void(const std::string& resource, const json& obj)> onChange,
+              const std::string& nodeName = "");
   ~ObjectCache() override;
   void Start();
   void Stop();
@@ -85,6 +89,8 @@ class ObjectCache : public volume::ObjectSource {
   // the resource's first list.
   Result<json> Get(const std::string& resource, const std::string& ns,
                    const std::string& name) override;
+  // Every cached object of `resource` (empty when there is no such cache).
+  std::vector<json> List(const std::string& resource) const;
 
  private:
   std::map<std::string, std::unique_ptr<Reflector>> reflectors_;

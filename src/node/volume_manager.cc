@@ -230,7 +230,13 @@ struct VolumeManager::Impl {
         v.lastError = Status::Ok();
         v.events.Reset();
       } else {
-        v.backoff.Failed(now);
+        // A referenced object changed while this SetUp ran (say the VolumeAttachment became
+        // attached after SetUp read it): the change may be what it waited for, so no backoff.
+        if (v.changeGen != op.changeGen) {
+          v.backoff.Reset();
+        } else {
+          v.backoff.Failed(now);
+        }
         v.lastError = r.status();
         const std::string msg = SetUpFailedMessage(op.volume, r.status());
         if (v.events.ShouldEmit(msg, now)) n.events.push_back({d->second.pod, kFailedMount, msg});

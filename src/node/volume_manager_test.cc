@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
@@ -15,8 +16,11 @@
 #include <sstream>
 #include <thread>
 
+#include "kvol/api/attachment.h"
+#include "kvol/driver/node_driver.h"
 #include "kvol/os/fs.h"
 #include "kvol/os/mount.h"
+#include "src/volume/volumes_in_use.h"
 #include "volume_manager_state.h"
 
 namespace kvol::node {
@@ -507,6 +511,39 @@ TEST_F(VolumeManagerTest, ObjectChangedRetriesAFailingVolumeAtOnce) {
   EXPECT_LT(steady_clock::now() - changedAt, milliseconds(1500));  // the backoff said 2 s
 }
 
+// The object a waiting volume needs appears while its SetUp runs (a VolumeAttachment turns
+// attached after SetUp read it): the failed SetUp is retried at once, not after a backoff.
+TEST_F(VolumeManagerTest, ObjectChangedDuringAFailingSetUpRetriesWithoutBackoff) {
+  Recorder rec;
+  rec.holdSetUp = true;
+  rec.failuresLeft["cfg"] = 2;
+  rec.failWith["cfg"] = Unavailable("volume \"pv\" is not attached to node \"n1\" yet");
+  VolumeManager& vm = StartManager(&rec);
+  vm.AddPod(MakePod("u1", {ConfigMapVol("cfg", "app")}));
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> l(rec.mu);
+    return rec.setUpWaiting;
+  }));
+  vm.ObjectChanged({"configmaps", "ns", "app"});
+  const auto releasedAt = steady_clock::now();
+  rec.Release();
+  ASSERT_TRUE(Eventually([&] { return rec.Count("SetUp u1/cfg") >= 2; }));
+  std::vector<steady_clock::time_point> t;
+  {
+    std::lock_guard<std::mutex> l(rec.mu);
+    t = rec.setUpTimes;
+  }
+  EXPECT_LT(t[1] - releasedAt, milliseconds(300));  // a backoff would have waited 500 ms
+  // The second failure saw no change: it backs off as usual, then succeeds.
+  auto r = vm.WaitForVolumes("u1", Soon());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  {
+    std::lock_guard<std::mutex> l(rec.mu);
+    ASSERT_EQ(rec.setUpTimes.size(), 3u);
+    EXPECT_GE(rec.setUpTimes[2] - rec.setUpTimes[1], milliseconds(450));
+  }
+}
+
 TEST_F(VolumeManagerTest, ChangedLabelsRerunDownwardAPISetUpOnly) {
   Recorder rec;
   VolumeManager& vm = StartManager(&rec);
@@ -791,6 +828,121 @@ TEST_F(VolumeManagerTest, RealBuiltinConfigMapFollowsObjectChanged) {
   objects.Put("configmaps", "ns", "app", json{{"data", {{"key", "v2"}}}});
   vm.ObjectChanged({"configmaps", "ns", "app"});
   EXPECT_TRUE(Eventually([&] { return ReadAll(file) == "v2"; }, milliseconds(1000)));
+}
+
+// An attach-required CSI driver: NodeStage writes a marker into the staging dir, NodePublish
+// bind-mounts the staging dir at the target.
+class StagingDriver : public driver::NodeDriver {
+ public:
+  std::string Name() const override { return "test.kvol.io/disk"; }
+  bool NeedsStaging() const override { return true; }
+  Status NodeStageVolume(const driver::NodeStageRequest& r) override {
+    ++stages;
+    return os::WriteFileAtomic(r.stagingPath + "/staged", r.volumeId);
+  }
+  Status NodeUnstageVolume(const std::string&, const std::string& stagingPath) override {
+    ++unstages;
+    ::unlink((stagingPath + "/staged").c_str());
+    return Status::Ok();
+  }
+  Status NodePublishVolume(const driver::NodePublishRequest& r) override {
+    KVOL_RETURN_IF_ERROR(os::MakeDirs(r.targetPath));
+    auto mounted = os::IsMountPoint(r.targetPath);
+    if (mounted.ok() && *mounted) return Status::Ok();
+    return os::RealMounter().BindMount(r.stagingPath, r.targetPath, r.readOnly);
+  }
+  Status NodeUnpublishVolume(const std::string&, const std::string& target) override {
+    auto mounted = os::IsMountPoint(target);
+    if (mounted.ok() && *mounted) KVOL_RETURN_IF_ERROR(os::RealMounter().Unmount(target));
+    ::rmdir(target.c_str());
+    return Status::Ok();
+  }
+  std::atomic<int> stages{0}, unstages{0};
+};
+
+// Issue 8 on one node: a claim of an attach-required driver waits for its VolumeAttachment (the
+// FailedMount says why) while the volume is already in use on disk; the attachment wakes it at
+// once. Then the agent dies (nothing unmounted), the pod is force-deleted from the API (the node
+// was out of service), and the next agent on the same DIR tears the claim down from disk alone
+// once it has listed its pods: unpublished, unstaged, and no longer in volumesInUse.
+TEST_F(VolumeManagerTest, RealClaimWaitsForAttachAndIsReleasedAtRestartWhenItsPodIsGone) {
+  if (geteuid() != 0) GTEST_SKIP() << "the claim is bind-mounted: needs root";
+  const std::string unique = api::UniqueVolumeName("test.kvol.io/disk", "vol-1");
+  const std::string vaName = api::VolumeAttachmentName("vol-1", "test.kvol.io/disk", "node-1");
+  objects_.Put("persistentvolumeclaims", "ns", "db",
+               json{{"metadata", {{"name", "db"}, {"namespace", "ns"}, {"uid", "c1"}}},
+                    {"spec", {{"accessModes", {"ReadWriteOnce"}}, {"volumeName", "pv-1"}}},
+                    {"status", {{"phase", "Bound"}}}});
+  objects_.Put("persistentvolumes", "", "pv-1",
+               json{{"metadata", {{"name", "pv-1"}}},
+                    {"spec",
+                     {{"accessModes", {"ReadWriteOnce"}},
+                      {"csi", {{"driver", "test.kvol.io/disk"}, {"volumeHandle", "vol-1"}}},
+                      {"claimRef", {{"namespace", "ns"}, {"name", "db"}, {"uid", "c1"}}}}}});
+  objects_.Put("nodes", "", "node-1",
+               json{{"metadata", {{"name", "node-1"}}}, {"status", {{"volumesInUse", {unique}}}}});
+  StagingDriver drv;
+  auto newManager = [&] {
+    VolumeManagerOptions o;
+    o.node.dataDir = dir_;
+    o.node.nodeName = "node-1";
+    o.node.mounter = &os::RealMounter();
+    o.node.drivers["test.kvol.io/disk"] = &drv;
+    o.objects = &objects_;
+    o.onEvent = [this](const api::Pod& pod, const std::string& reason, const std::string& msg) {
+      std::lock_guard<std::mutex> l(mu_);
+      events_.push_back({pod.metadata.uid, reason, msg});
+    };
+    vms_.push_back(std::make_unique<VolumeManager>(std::move(o)));
+    return vms_.size() - 1;
+  };
+  api::Volume claim;
+  claim.name = "data";
+  claim.persistentVolumeClaim.emplace();
+  claim.persistentVolumeClaim->claimName = "db";
+
+  const size_t first = newManager();
+  VolumeManager& vm = *vms_[first];
+  ASSERT_TRUE(vm.Start().ok());
+  vm.AddPod(MakePod("u1", {claim}));
+  ASSERT_TRUE(Eventually([&] { return !EventMessages("FailedMount").empty(); }));
+  EXPECT_EQ(EventMessages("FailedMount")[0],
+            "MountVolume.SetUp failed for volume \"data\" : volume \"pv-1\" is not attached to "
+            "node \"node-1\" yet (VolumeAttachment " +
+                vaName + " does not exist)");
+  EXPECT_EQ(drv.stages.load(), 0);
+  EXPECT_EQ(volume::CsiVolumesInUse(dir_), std::vector<std::string>{unique});
+
+  objects_.Put("volumeattachments", "", vaName,
+               json{{"metadata", {{"name", vaName}}},
+                    {"spec",
+                     {{"attacher", "test.kvol.io/disk"},
+                      {"nodeName", "node-1"},
+                      {"source", {{"persistentVolumeName", "pv-1"}}}}},
+                    {"status", {{"attached", true}}}});
+  const auto attachedAt = steady_clock::now();
+  vm.ObjectChanged({"persistentvolumeclaims", "ns", "db"});  // what the agent does on the VA event
+  auto r = vm.WaitForVolumes("u1", Soon());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_LT(steady_clock::now() - attachedAt, milliseconds(400));  // not after a backoff
+  EXPECT_EQ(drv.stages.load(), 1);
+  EXPECT_EQ(ReadAll(r->at("data").hostPath + "/staged"), "vol-1");
+
+  // The agent is killed: its reconciler stops, the mounts stay.
+  vms_[first].reset();
+  EXPECT_TRUE(*os::IsMountPoint(dir_ + "/pods/u1/volumes/kubernetes.io~csi/pv-1/mount"));
+
+  // The next agent: u1 was force-deleted from the API meanwhile, so it is not in the pod list.
+  const size_t second = newManager();
+  VolumeManager& vm2 = *vms_[second];
+  ASSERT_TRUE(vm2.Start().ok());
+  EXPECT_EQ(volume::CsiVolumesInUse(dir_), std::vector<std::string>{unique});  // until synced
+  vm2.MarkDesiredSynced();
+  ASSERT_TRUE(Eventually([&] { return vm2.PodCleanedUp("u1"); }));
+  EXPECT_EQ(drv.unstages.load(), 1);
+  EXPECT_TRUE(volume::CsiVolumesInUse(dir_).empty());
+  EXPECT_FALSE(fs::exists(dir_ + "/plugins/kubernetes.io~csi/pv-1"));
+  EXPECT_THAT(EventMessages("FailedUnmount"), IsEmpty());
 }
 
 }  // namespace

@@ -426,6 +426,40 @@ TEST_F(CrunRuntimeTest, ContainersSurviveTheAgentBeingKilled) {
   EXPECT_EQ(LogText(c.logPath), "before\n");
 }
 
+// The shims are forked by a zygote process the runtime keeps; when it dies, containers still start
+// (the shim is exec'd, and a new zygote is started for the next one).
+TEST_F(CrunRuntimeTest, ContainersStartAfterTheShimZygoteDied) {
+  auto zygotes = [] {
+    std::vector<pid_t> out;
+    for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream f(t.path() / "children");
+      for (pid_t p; f >> p;) {
+        auto comm = os::ReadFile("/proc/" + std::to_string(p) + "/comm");
+        if (comm.ok() && *comm == "kvol-zygote\n") out.push_back(p);
+      }
+    }
+    return out;
+  };
+  ContainerConfig a = Config("a", {"sleep", "1000"});
+  ASSERT_TRUE(rt_->Start(a).ok());
+  auto z = zygotes();
+  ASSERT_EQ(z.size(), 1u);
+  auto shimPid = os::ReadFile(dataDir_ + "/run/containers/" + a.id + "/shim.pid");
+  ASSERT_TRUE(shimPid.ok());
+  auto comm = os::ReadFile("/proc/" + std::to_string(std::atoi(shimPid->c_str())) + "/comm");
+  EXPECT_EQ(comm.ok() ? *comm : "", "kvol-shim\n");
+  ASSERT_EQ(kill(z[0], SIGKILL), 0);
+  for (const char* name : {"b", "c"}) {
+    ContainerConfig c = Config(name, {"sleep", "1000"});
+    Status st = rt_->Start(c);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(rt_->Inspect(c.id)->state, State::kRunning) << name;
+  }
+  EXPECT_EQ(rt_->Inspect(a.id)->state, State::kRunning);
+  z = zygotes();
+  ASSERT_EQ(z.size(), 1u);  // the dead one reaped, a new one started
+}
+
 TEST_F(CrunRuntimeTest, StartCost) {
   std::vector<double> ms;
   for (int i = 0; i < 5; ++i) {

@@ -53,6 +53,35 @@ Status EnsureClass(const apiserver::ApiHandler& h, const std::string& name, json
   return Status::Ok();
 }
 
+// The VolumeSnapshotClass `standard-snapshot` (kvol.io/block, deletionPolicy Delete) when missing;
+// the default for kvol.io/block unless another class of that driver is default already.
+Status EnsureSnapshotClass(const apiserver::ApiHandler& h) {
+  const std::string base = "/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses";
+  auto list = Call(h, "GET", base);
+  if (list.status != 200) return Failed("volumesnapshotclasses", list);
+  bool hasDefault = false;
+  for (const json& c : json::parse(list.body, nullptr, false).value("items", json::array())) {
+    if (c.value("metadata", json::object())["name"] == "standard-snapshot") return Status::Ok();
+    const json ann = c.value("metadata", json::object()).value("annotations", json::object());
+    if (c.value("driver", "") == "kvol.io/block" &&
+        ann.value("snapshot.storage.kubernetes.io/is-default-class", "") == "true") {
+      hasDefault = true;
+    }
+  }
+  json meta = {{"name", "standard-snapshot"}};
+  if (!hasDefault) {
+    meta["annotations"] = {{"snapshot.storage.kubernetes.io/is-default-class", "true"}};
+  }
+  json vsc = {{"apiVersion", "snapshot.storage.k8s.io/v1"},
+              {"kind", "VolumeSnapshotClass"},
+              {"metadata", meta},
+              {"driver", "kvol.io/block"},
+              {"deletionPolicy", "Delete"}};
+  auto r = Call(h, "POST", base, vsc);
+  if (r.status != 201 && r.status != 409) return Failed("volumesnapshotclass standard-snapshot", r);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status EnsureBuiltinClasses(const apiserver::ApiHandler& h) {
@@ -67,12 +96,13 @@ Status EnsureBuiltinClasses(const apiserver::ApiHandler& h) {
                                     {"allowVolumeExpansion", true}},
                                    /*makeDefault=*/!def->has_value()));
   // `standard` exists now, so `local` is never made the default here.
-  return EnsureClass(h, "local",
-                     {{"provisioner", "kvol.io/local"},
-                      {"reclaimPolicy", "Delete"},
-                      {"volumeBindingMode", "WaitForFirstConsumer"},
-                      {"allowVolumeExpansion", false}},
-                     /*makeDefault=*/false);
+  KVOL_RETURN_IF_ERROR(EnsureClass(h, "local",
+                                   {{"provisioner", "kvol.io/local"},
+                                    {"reclaimPolicy", "Delete"},
+                                    {"volumeBindingMode", "WaitForFirstConsumer"},
+                                    {"allowVolumeExpansion", false}},
+                                   /*makeDefault=*/false));
+  return EnsureSnapshotClass(h);
 }
 
 }  // namespace kvol::server

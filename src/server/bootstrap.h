@@ -13,6 +13,7 @@ namespace kvol::server {
 Status EnsureNamespaces(const apiserver::ApiHandler& h);
 // The built-in StorageClasses when missing: `standard` (kvol.io/block, ext4, expandable) and
 // `local` (kvol.io/local). The default-class annotation goes on `standard` (else `local`), only
-// when no class is default already.
+// when no class is default already. Also the VolumeSnapshotClass `standard-snapshot`
+// (kvol.io/block, deletionPolicy Delete; default for its driver unless one is already).
 Status EnsureBuiltinClasses(const apiserver::ApiHandler& h);
 }  // namespace kvol::server

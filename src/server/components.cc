@@ -17,6 +17,8 @@ std::vector<ComponentStart> DefaultComponents() {
     o.dataDir = ctx.options->dataDir;
     o.blockPool = ctx.options->blockPool;
     o.zone = ctx.options->zone;
+    o.nodeMonitorGracePeriod = std::chrono::milliseconds(
+        static_cast<int64_t>(ctx.options->nodeMonitorGracePeriodSeconds * 1000));
     auto mgr = std::make_shared<controller::ControllerManager>(*ctx.store, o);
     KVOL_RETURN_IF_ERROR(mgr->Start());
     return std::function<void()>([mgr] { mgr->Stop(); });
@@ -29,11 +31,13 @@ std::vector<ComponentStart> DefaultComponents() {
     node::NodeOptions o;
     o.server = ctx.url;
     o.token = ctx.token;
+    o.certificateAuthority = ctx.caFile;
     o.dataDir = ctx.options->dataDir;
     o.nodeName = ctx.nodeName.empty() ? DefaultNodeName() : ctx.nodeName;
     o.zone = ctx.options->zone;
     o.allowedHostPaths = ctx.options->allowedHostPaths;
     o.blockPool = ctx.options->blockPool;
+    o.heartbeatSeconds = ctx.options->nodeStatusUpdateFrequencySeconds;
     auto agent = std::make_shared<node::Agent>(o);
     KVOL_RETURN_IF_ERROR(agent->Start());
     return std::function<void()>([agent] { agent->Stop(true); });

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kvol/apiserver/tls_certs.h"
 #include "kvol/server/serve.h"
 
 namespace kvol::server {
@@ -109,14 +110,16 @@ Result<std::string> LoadOrCreateToken(const std::string& dataDir) {
   return t;
 }
 
-std::string KubeconfigYaml(const std::string& url, const std::string& token) {
+std::string KubeconfigYaml(const std::string& url, const std::string& token,
+                           const std::string& caPem) {
+  std::string ca;
+  if (!caPem.empty()) ca = "    certificate-authority-data: " + apiserver::Base64(caPem) + "\n";
   return "apiVersion: v1\n"
          "kind: Config\n"
          "clusters:\n"
          "- name: kvol\n"
-         "  cluster:\n"
-         "    server: " +
-         url +
+         "  cluster:\n" +
+         ca + "    server: " + url +
          "\n"
          "users:\n"
          "- name: kvol\n"

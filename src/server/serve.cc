@@ -16,6 +16,8 @@
 #include "kvol/apiserver/handler.h"
 #include "kvol/apiserver/http_server.h"
 #include "kvol/apiserver/peer_cred.h"
+#include "kvol/apiserver/tls_certs.h"
+#include "kvol/client/client.h"
 #include "kvol/store/encrypting_store.h"
 #include "kvol/store/sqlite_store.h"
 
@@ -79,12 +81,20 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
   ::chmod(opts.dataDir.c_str(), 0700);
   auto listen = ParseListen(opts.listen);
   if (!listen.ok()) return Fail(listen.status());
-  if (listen->first != "localhost" && !apiserver::IsLoopbackAddress(listen->first)) {
-    // The contract serves https (CA inline in the kubeconfig) off loopback; until TLS exists, a
-    // token must not cross a network in clear text.
-    return Fail(BadRequest("--listen " + opts.listen +
-                           ": serving on a non-loopback address needs TLS, which kvol does not "
-                           "have yet; listen on 127.0.0.1"));
+  // Off loopback the API is HTTPS only, with DIR/pki's self-signed CA (made at the first start).
+  bool tls = listen->first != "localhost" && !apiserver::IsLoopbackAddress(listen->first);
+  apiserver::HttpServerOptions httpOpts;
+  std::string caPem, caFile;  // the in-process node agent trusts caFile
+  if (tls) {
+    auto certs = apiserver::LoadOrCreateServingCertificates(opts.dataDir + "/pki",
+                                                            apiserver::ServingHosts(listen->first));
+    if (!certs.ok()) return Fail(certs.status());
+    if (certs->caCreated) Log("made a CA in " + opts.dataDir + "/pki");
+    if (certs->certCreated) Log("made a serving certificate in " + opts.dataDir + "/pki");
+    httpOpts.tlsCertFile = certs->certFile;
+    httpOpts.tlsKeyFile = certs->keyFile;
+    caPem = certs->caPem;
+    caFile = certs->caCertFile;
   }
   if (!opts.storeUrl.empty() && opts.storeUrl.rfind("sqlite://", 0) != 0) {
     return Fail(Unavailable("store " + opts.storeUrl + " is not supported yet (only SQLite)"));
@@ -119,11 +129,12 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
   ho.trustLoopback = true;  // kubectl sends no token over http:// (see handler.h)
   ho.ready = [&ready] { return ready.load(); };
   apiserver::ApiHandler handler(ho);
-  apiserver::HttpServer http(handler);
+  apiserver::HttpServer http(handler, httpOpts);
   auto port = http.Listen(listen->first, listen->second);
   if (!port.ok()) return Fail(port.status());
   http.Start();
-  std::string url = "http://" + UrlHost(listen->first) + ":" + std::to_string(*port);
+  std::string url =
+      (tls ? "https://" : "http://") + UrlHost(listen->first) + ":" + std::to_string(*port);
   Log("API serving at " + url + ", store " + dbPath);
 
   std::vector<std::function<void()>> stops;
@@ -138,7 +149,7 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
   // ready line, as `kvol node` registers its own.
   std::string nodeName;
   if (!opts.noNode) nodeName = opts.nodeName.empty() ? DefaultNodeName() : opts.nodeName;
-  ServeContext ctx{&opts, storePtr.get(), url, *token, nodeName};
+  ServeContext ctx{&opts, storePtr.get(), url, *token, nodeName, caPem, caFile};
   for (const auto& start : components) {
     if (!s.ok()) break;
     auto stop = start(ctx);
@@ -148,7 +159,7 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
       stops.push_back(std::move(stop).value());
     }
   }
-  if (s.ok()) s = WriteFileAtomic(opts.dataDir + "/kubeconfig", KubeconfigYaml(url, *token));
+  if (s.ok()) s = WriteFileAtomic(opts.dataDir + "/kubeconfig", KubeconfigYaml(url, *token, caPem));
   if (!s.ok()) {
     shutdown();
     return Fail(s);

@@ -5,6 +5,7 @@
 // Thread safety: the helpers are stateless.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,9 @@ std::unique_ptr<Plugin> NewDownwardApiPlugin();  // H3: downward_api.cc
 std::unique_ptr<Plugin> NewGitRepoPlugin();
 std::unique_ptr<Plugin> NewNfsPlugin();
 std::unique_ptr<Plugin> NewPvcPlugin();
+// How long persistentVolumeClaim's SetUp waits for the Node to list a volume in
+// status.volumesInUse before it gives up (kUnavailable); default 5 s.
+void SetVolumesInUseWaitForTest(std::chrono::milliseconds wait);
 
 // kvol::Code has no PermissionDenied / FailedPrecondition (the contract names them): until it
 // does, a refused path is kForbidden and a spec this node can never serve is kForbidden too.

@@ -10,20 +10,38 @@
 // exactly [ReadOnlyMany] (kvol enforces ROX; Kubernetes does not).
 // TearDown unpublishes (or unmounts the bind) and removes the directory; it never deletes data.
 // The staged volume is unstaged when no other pod's vol_data.json names the same PV.
+//
+// Attach (issue 8), in the kubelet's order, for a CSI volume whose driver needs attaching
+// (api::AttachRequired with the CSIDriver object "csidrivers/<driver>" when it exists):
+// vol_data.json is written first ("attachRequired": true), which puts the volume into this node's
+// status.volumesInUse (src/node reports CsiVolumesInUse from disk); SetUp then waits (briefly)
+// until the Node object lists it, and requires the VolumeAttachment VolumeAttachmentName(handle,
+// driver, node) with spec.nodeName == this node and status.attached; only then
+// NodeStage/NodePublish. A volume already published into this pod is never refused (a re-SetUp
+// after a change keeps it). ReadWriteOncePod (claim modes include it, or the PV's modes are exactly
+// it): refused while another pod's vol_data.json on this node names the PV.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "kvol/api/attachment.h"
 #include "kvol/api/types_pv.h"
+#include "kvol/api/types_storage.h"
 #include "kvol/driver/node_driver.h"
 #include "kvol/os/fs.h"
 #include "kvol/os/mount.h"
 #include "src/volume/plugins_internal.h"
+#include "src/volume/volumes_in_use.h"
 
 namespace kvol::volume {
 namespace {
@@ -56,16 +74,19 @@ Status MakeTargetLike(const std::string& src, const std::string& target) {
 struct VolData {
   std::string driverName, volumeHandle, specVolumeName, podUid, stagingPath;
   bool readOnly = false, block = false;
+  std::optional<bool> attachRequired;  // CSI volumes only
 };
 
 json ToJson(const VolData& d) {
-  return json{{"driverName", d.driverName},
-              {"volumeHandle", d.volumeHandle},
-              {"specVolumeName", d.specVolumeName},
-              {"podUid", d.podUid},
-              {"readOnly", d.readOnly},
-              {"stagingPath", d.stagingPath},
-              {"block", d.block}};
+  json j{{"driverName", d.driverName},
+         {"volumeHandle", d.volumeHandle},
+         {"specVolumeName", d.specVolumeName},
+         {"podUid", d.podUid},
+         {"readOnly", d.readOnly},
+         {"stagingPath", d.stagingPath},
+         {"block", d.block}};
+  if (d.attachRequired.has_value()) j["attachRequired"] = *d.attachRequired;
+  return j;
 }
 
 Result<VolData> ReadVolData(const std::string& path) {
@@ -80,6 +101,9 @@ Result<VolData> ReadVolData(const std::string& path) {
   d.stagingPath = j.value("stagingPath", "");
   d.readOnly = j.value("readOnly", false);
   d.block = j.value("block", false);
+  if (j.contains("attachRequired") && j["attachRequired"].is_boolean()) {
+    d.attachRequired = j["attachRequired"].get<bool>();
+  }
   return d;
 }
 
@@ -107,6 +131,77 @@ std::string ParentDir(const std::string& p) {
 
 bool ClaimIsReadOnlyMany(const api::PersistentVolumeClaim& c) {
   return c.spec.accessModes.size() == 1 && c.spec.accessModes[0] == api::kReadOnlyMany;
+}
+
+bool IsReadWriteOncePod(const api::PersistentVolumeClaim& c, const api::PersistentVolume& pv) {
+  const auto& cm = c.spec.accessModes;
+  if (std::find(cm.begin(), cm.end(), api::kReadWriteOncePod) != cm.end()) return true;
+  return pv.spec.accessModes.size() == 1 && pv.spec.accessModes[0] == api::kReadWriteOncePod;
+}
+
+std::atomic<int> inUseWaitMs{5000};
+
+// The CSIDriver object of `driver` when the source has it.
+std::optional<api::CSIDriver> CsiDriverObject(ObjectSource& objects, const std::string& driver) {
+  auto j = objects.Get("csidrivers", "", driver);
+  if (!j.ok()) return std::nullopt;  // none (or no cache of them): the built-in rule
+  auto d = Decode<api::CSIDriver>(*j, "csidriver");
+  if (!d.ok()) return std::nullopt;
+  return std::move(*d);
+}
+
+bool NodeListsInUse(ObjectSource& objects, const std::string& nodeName, const std::string& unique) {
+  auto n = objects.Get("nodes", "", nodeName);
+  if (!n.ok() || !n->is_object()) return false;
+  auto st = n->find("status");
+  if (st == n->end() || !st->is_object()) return false;
+  auto in = st->find("volumesInUse");
+  if (in == st->end() || !in->is_array()) return false;
+  for (const auto& v : *in) {
+    if (v.is_string() && v.get<std::string>() == unique) return true;
+  }
+  return false;
+}
+
+// The kubelet's VerifyControllerAttachedVolume: the volume is listed in this node's
+// status.volumesInUse (waiting up to inUseWaitMs for the agent to report it), and its
+// VolumeAttachment says attached to this node.
+Status VerifyAttached(ObjectSource& objects, const std::string& nodeName, const std::string& pvName,
+                      const std::string& driver, const std::string& handle) {
+  const std::string unique = api::UniqueVolumeName(driver, handle);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(inUseWaitMs.load());
+  while (!NodeListsInUse(objects, nodeName, unique)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Unavailable("volume \"" + pvName +
+                         "\" has not been added to the list of VolumesInUse in the status of "
+                         "node \"" +
+                         nodeName + "\" yet");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string vaName = api::VolumeAttachmentName(handle, driver, nodeName);
+  const std::string notYet = "volume \"" + pvName + "\" is not attached to node \"" + nodeName +
+                             "\" yet (VolumeAttachment " + vaName;
+  auto vj = objects.Get("volumeattachments", "", vaName);
+  if (!vj.ok()) {
+    if (vj.status().IsNotFound()) return Unavailable(notYet + " does not exist)");
+    return Unavailable(notYet + ": " + vj.status().message() + ")");
+  }
+  KVOL_ASSIGN_OR_RETURN(auto va, Decode<api::VolumeAttachment>(*vj, "volumeattachment"));
+  if (va.spec.nodeName != nodeName) {
+    return Unavailable(notYet + " is for node \"" + va.spec.nodeName + "\")");
+  }
+  if (va.metadata.deletionTimestamp.has_value()) {
+    return Unavailable(notYet + " is being deleted)");
+  }
+  if (!va.status.attached) {
+    if (va.status.attachError.has_value() && !va.status.attachError->message.empty()) {
+      return Unavailable(notYet + ": " + va.status.attachError->message + ")");
+    }
+    return Unavailable(notYet + ": status.attached is false)");
+  }
+  return Status::Ok();
 }
 
 class PvcPlugin : public Plugin {
@@ -165,6 +260,12 @@ class PvcPlugin : public Plugin {
 
     const std::string volDir = VolumeDirPath(req.podDir, kPluginDir, pvName);
     const std::string target = volDir + "/mount";
+    const bool ours = os::Exists(volDir + "/" + kVolData);  // this pod has (had) it set up
+    if (!ours && IsReadWriteOncePod(claim, pv) &&
+        OtherPodsUsing(ParentDir(req.podDir), req.podDir, pvName) > 0) {
+      return Unavailable(
+          "volume uses the ReadWriteOncePod access mode and is already in use by another pod");
+    }
     KVOL_RETURN_IF_ERROR(os::MakeDirs(volDir, 0750));
 
     VolData vd;
@@ -184,12 +285,19 @@ class PvcPlugin : public Plugin {
       driver::NodeDriver& drv = *it->second;
       vd.driverName = csi.driver;
       vd.volumeHandle = csi.volumeHandle;
+      vd.attachRequired =
+          api::AttachRequired(csi.driver, CsiDriverObject(*req.objects, csi.driver));
       if (drv.NeedsStaging()) {
         vd.stagingPath =
             req.node->dataDir + "/plugins/" + kPluginDir + "/" + pvName + "/globalmount";
       }
       // Written before anything is mounted, so TearDown can undo a SetUp that stopped half-way.
       KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(volDir + "/" + kVolData, ToJson(vd).dump()));
+      auto published = os::IsMountPoint(target);
+      if (*vd.attachRequired && !(published.ok() && *published)) {
+        KVOL_RETURN_IF_ERROR(
+            VerifyAttached(*req.objects, req.node->nodeName, pvName, csi.driver, csi.volumeHandle));
+      }
       if (!vd.stagingPath.empty()) {
         KVOL_RETURN_IF_ERROR(os::MakeDirs(vd.stagingPath, 0750));
         driver::NodeStageRequest sr;
@@ -262,12 +370,15 @@ class PvcPlugin : public Plugin {
       auto it = node.drivers.find(vd->driverName);
       if (it != node.drivers.end()) drv = it->second;
     }
-    if (drv != nullptr) {
+    // A SetUp that stopped before publishing (waiting for its VolumeAttachment) made no target
+    // and no staging directory: nothing to undo in the driver. This matters: unstaging a volume
+    // this node never staged could take a disk another node has attached (a shared block pool).
+    if (drv != nullptr && os::Exists(target)) {
       KVOL_RETURN_IF_ERROR(drv->NodeUnpublishVolume(vd->volumeHandle, target));
     }
     // A bind of a hostPath/local PV, or what a driver we no longer have left behind.
     KVOL_RETURN_IF_ERROR(m.UnmountAllUnder(volDir));
-    if (drv != nullptr && !vd->stagingPath.empty() &&
+    if (drv != nullptr && !vd->stagingPath.empty() && os::Exists(vd->stagingPath) &&
         OtherPodsUsing(ParentDir(podDir), podDir, dirName) == 0) {
       KVOL_RETURN_IF_ERROR(drv->NodeUnstageVolume(vd->volumeHandle, vd->stagingPath));
       // DIR/plugins/kubernetes.io~csi/<pv>; refused (data kept) if anything is still mounted.
@@ -283,5 +394,40 @@ class PvcPlugin : public Plugin {
 }  // namespace
 
 std::unique_ptr<Plugin> NewPvcPlugin() { return std::make_unique<PvcPlugin>(); }
+
+std::vector<std::string> CsiVolumesInUse(const std::string& dataDir) {
+  std::vector<std::string> out;
+  const std::string podsDir = dataDir + "/pods";
+  DIR* d = ::opendir(podsDir.c_str());
+  if (d == nullptr) return out;
+  std::vector<std::string> uids;
+  while (struct dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') uids.push_back(e->d_name);
+  }
+  ::closedir(d);
+  for (const std::string& uid : uids) {
+    const std::string csiDir = podsDir + "/" + uid + "/volumes/" + kPluginDir;
+    DIR* c = ::opendir(csiDir.c_str());
+    if (c == nullptr) continue;
+    std::vector<std::string> names;
+    while (struct dirent* e = ::readdir(c)) {
+      if (e->d_name[0] != '.') names.push_back(e->d_name);
+    }
+    ::closedir(c);
+    for (const std::string& n : names) {
+      auto vd = ReadVolData(csiDir + "/" + n + "/" + kVolData);
+      if (!vd.ok() || vd->driverName.empty() || vd->volumeHandle.empty()) continue;
+      if (!vd->attachRequired.value_or(api::AttachRequired(vd->driverName, std::nullopt))) continue;
+      out.push_back(api::UniqueVolumeName(vd->driverName, vd->volumeHandle));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void SetVolumesInUseWaitForTest(std::chrono::milliseconds wait) {
+  inUseWaitMs = static_cast<int>(wait.count());
+}
 
 }  // namespace kvol::volume

@@ -1,6 +1,8 @@
 // persistentVolumeClaim with a fake ObjectSource (JSON claims and PVs) and real mounts: a hostPath
 // PV and a kvol.io/local CSI PV (the real LocalNodeDriver), ROX enforced, data surviving TearDown,
-// claims that must wait, and unstaging only when the last pod goes.
+// claims that must wait, and unstaging only when the last pod goes; attach-required drivers wait
+// for status.volumesInUse and their VolumeAttachment (the fake's Node lists what CsiVolumesInUse
+// finds on disk, as the agent reports it); ReadWriteOncePod refuses a second pod of the node.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kvol/api/attachment.h"
 #include "kvol/driver/node_driver.h"
 #include "kvol/os/fs.h"
 #include "kvol/os/mount.h"
@@ -17,6 +20,7 @@
 #include "src/driver/local/local_node_driver.h"
 #include "src/os/test_scratch.h"
 #include "src/volume/plugins_internal.h"
+#include "src/volume/volumes_in_use.h"
 
 namespace kvol::volume {
 namespace {
@@ -25,11 +29,17 @@ class FakeObjects : public ObjectSource {
  public:
   Result<json> Get(const std::string& resource, const std::string& ns,
                    const std::string& name) override {
+    if (resource == "nodes" && !reportFrom.empty()) {
+      // The agent's status reporter: the Node lists what is in use on disk.
+      return json{{"metadata", {{"name", name}}},
+                  {"status", {{"volumesInUse", CsiVolumesInUse(reportFrom)}}}};
+    }
     auto it = objs.find(resource + "/" + ns + "/" + name);
     if (it == objs.end()) return NotFound(resource + " \"" + name + "\" not found");
     return it->second;
   }
   std::map<std::string, json> objs;
+  std::string reportFrom;  // non-empty: "nodes" are made from CsiVolumesInUse(reportFrom)
 };
 
 // A staging driver: NodeStage makes the staging dir hold a marker, NodePublish binds it.
@@ -71,6 +81,22 @@ class PvcTest : public ::testing::Test {
     plugin_ = NewPvcPlugin();
     ASSERT_TRUE(os::MakeDirs(s_.path() + "/hostdata").ok());
     ASSERT_TRUE(os::MakeDirs(dir_ + "/local/pv-local").ok());
+    objects_.reportFrom = dir_;
+  }
+  void TearDown() override { SetVolumesInUseWaitForTest(std::chrono::milliseconds(5000)); }
+
+  // The VolumeAttachment the attach/detach controller would write for (handle, driver, node).
+  std::string Attach(const std::string& handle, const std::string& driver, bool attached,
+                     const std::string& node = "n1", const std::string& error = "") {
+    const std::string name = api::VolumeAttachmentName(handle, driver, "n1");
+    json va = {{"apiVersion", "storage.k8s.io/v1"},
+               {"kind", "VolumeAttachment"},
+               {"metadata", {{"name", name}}},
+               {"spec", {{"attacher", driver}, {"nodeName", node}, {"source", json::object()}}},
+               {"status", {{"attached", attached}}}};
+    if (!error.empty()) va["status"]["attachError"] = {{"message", error}};
+    objects_.objs["volumeattachments//" + name] = va;
+    return name;
   }
 
   void AddClaim(const std::string& name, const std::string& pv, const std::string& phase,
@@ -184,6 +210,7 @@ TEST_F(PvcTest, LocalCsiPvIsPublishedByTheLocalDriverAndRoxIsReadOnly) {
   EXPECT_TRUE(ro->readOnly);
   EXPECT_EQ(*os::ReadFile(ro->hostPath + "/f"), "v1");
   EXPECT_EQ(WriteErrno(ro->hostPath + "/g"), EROFS);
+  EXPECT_TRUE(CsiVolumesInUse(dir_).empty());  // kvol.io/local is never attached
   ASSERT_TRUE(Down("u2", "pv-local").ok());
   EXPECT_EQ(MountCount(), 0u);
 }
@@ -252,6 +279,7 @@ TEST_F(PvcTest, UnknownDriverBlockOnLocalAndDisallowedHostPathAreRefused) {
 TEST_F(PvcTest, StagedVolumeIsUnstagedWhenTheLastPodGoes) {
   AddClaim("data", "pv-s", "Bound", json::array({"ReadWriteMany"}));
   AddPv("pv-s", "data", {{"csi", {{"driver", "test.kvol.io/staged"}, {"volumeHandle", "vol-s"}}}});
+  Attach("vol-s", "test.kvol.io/staged", true);
   auto a = Set("u1", "data");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto b = Set("u2", "data");
@@ -268,6 +296,108 @@ TEST_F(PvcTest, StagedVolumeIsUnstagedWhenTheLastPodGoes) {
   ASSERT_TRUE(Down("u2", "pv-s").ok());
   EXPECT_EQ(staged_.unstages, 1);
   EXPECT_FALSE(os::Exists(dir_ + "/plugins/kubernetes.io~csi/pv-s"));
+  EXPECT_EQ(MountCount(), 0u);
+}
+
+TEST_F(PvcTest, AttachRequiredVolumeWaitsForItsVolumeAttachmentThenStaysPublished) {
+  AddClaim("data", "pv-a", "Bound");
+  AddPv("pv-a", "data", {{"csi", {{"driver", "test.kvol.io/staged"}, {"volumeHandle", "vol-a"}}}});
+  const std::string va = api::VolumeAttachmentName("vol-a", "test.kvol.io/staged", "n1");
+  const std::string prefix =
+      "volume \"pv-a\" is not attached to node \"n1\" yet (VolumeAttachment " + va;
+
+  auto none = Set("u1", "data");
+  EXPECT_EQ(none.status().code(), Code::kUnavailable);
+  EXPECT_EQ(none.status().message(), prefix + " does not exist)");
+  EXPECT_EQ(staged_.stages, 0);
+  EXPECT_EQ(MountCount(), 0u);
+  // Reported in use before anything is staged (the controller must not detach it under us).
+  EXPECT_EQ(CsiVolumesInUse(dir_),
+            std::vector<std::string>{"kubernetes.io/csi/test.kvol.io/staged^vol-a"});
+
+  // The pod goes while it waits: nothing was staged here, so nothing is unstaged (on a shared
+  // block pool that would take the disk from the node that has it).
+  ASSERT_TRUE(Down("u1", "pv-a").ok());
+  EXPECT_EQ(staged_.unstages, 0);
+  EXPECT_TRUE(CsiVolumesInUse(dir_).empty());
+  ASSERT_FALSE(Set("u1", "data").ok());
+
+  Attach("vol-a", "test.kvol.io/staged", false, "n1", "disk vol-a is attached to node n2");
+  EXPECT_EQ(Set("u1", "data").status().message(), prefix + ": disk vol-a is attached to node n2)");
+  Attach("vol-a", "test.kvol.io/staged", false);
+  EXPECT_EQ(Set("u1", "data").status().message(), prefix + ": status.attached is false)");
+  Attach("vol-a", "test.kvol.io/staged", true, "n2");
+  EXPECT_EQ(Set("u1", "data").status().message(), prefix + " is for node \"n2\")");
+  EXPECT_EQ(staged_.stages, 0);
+
+  Attach("vol-a", "test.kvol.io/staged", true);
+  auto mv = Set("u1", "data");
+  ASSERT_TRUE(mv.ok()) << mv.status().ToString();
+  EXPECT_EQ(staged_.stages, 1);
+  EXPECT_EQ(*os::ReadFile(mv->hostPath + "/staged"), "vol-a");
+
+  // The attachment goes away under a running pod: a re-SetUp keeps the published volume.
+  objects_.objs.erase("volumeattachments//" + va);
+  auto again = Set("u1", "data");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*os::ReadFile(again->hostPath + "/staged"), "vol-a");
+  EXPECT_EQ(MountCount(), 1u);  // still the one publish
+
+  ASSERT_TRUE(Down("u1", "pv-a").ok());
+  EXPECT_EQ(MountCount(), 0u);
+  EXPECT_TRUE(CsiVolumesInUse(dir_).empty());
+}
+
+TEST_F(PvcTest, AttachWaitsUntilTheNodeListsTheVolumeInUse) {
+  SetVolumesInUseWaitForTest(std::chrono::milliseconds(50));
+  objects_.reportFrom.clear();
+  objects_.objs["nodes//n1"] = {{"metadata", {{"name", "n1"}}},
+                                {"status", {{"volumesInUse", json::array({"other"})}}}};
+  AddClaim("data", "pv-a", "Bound");
+  AddPv("pv-a", "data", {{"csi", {{"driver", "test.kvol.io/staged"}, {"volumeHandle", "vol-a"}}}});
+  Attach("vol-a", "test.kvol.io/staged", true);
+  auto r = Set("u1", "data");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().message(),
+            "volume \"pv-a\" has not been added to the list of VolumesInUse in the status of node "
+            "\"n1\" yet");
+  EXPECT_EQ(staged_.stages, 0);
+  objects_.objs["nodes//n1"]["status"]["volumesInUse"].push_back(
+      "kubernetes.io/csi/test.kvol.io/staged^vol-a");
+  ASSERT_TRUE(Set("u1", "data").ok());
+  EXPECT_EQ(staged_.stages, 1);
+  ASSERT_TRUE(Down("u1", "pv-a").ok());
+  EXPECT_EQ(MountCount(), 0u);
+}
+
+TEST_F(PvcTest, CsiDriverObjectWithoutAttachRequiredNeedsNoAttachment) {
+  objects_.objs["csidrivers//test.kvol.io/staged"] = {
+      {"metadata", {{"name", "test.kvol.io/staged"}}}, {"spec", {{"attachRequired", false}}}};
+  AddClaim("data", "pv-a", "Bound");
+  AddPv("pv-a", "data", {{"csi", {{"driver", "test.kvol.io/staged"}, {"volumeHandle", "vol-a"}}}});
+  auto mv = Set("u1", "data");
+  ASSERT_TRUE(mv.ok()) << mv.status().ToString();
+  EXPECT_TRUE(CsiVolumesInUse(dir_).empty());
+  ASSERT_TRUE(Down("u1", "pv-a").ok());
+  EXPECT_EQ(MountCount(), 0u);
+}
+
+TEST_F(PvcTest, ReadWriteOncePodIsPublishedIntoOnePodOfTheNodeAtATime) {
+  AddClaim("solo", "pv-local", "Bound", json::array({"ReadWriteOncePod"}));
+  AddPv("pv-local", "solo", {{"csi", {{"driver", "kvol.io/local"}, {"volumeHandle", "pv-local"}}}});
+  ASSERT_TRUE(Set("u1", "solo").ok());
+  ASSERT_TRUE(Set("u1", "solo").ok());  // the same pod again: fine
+  auto second = Set("u2", "solo");
+  EXPECT_EQ(second.status().code(), Code::kUnavailable);
+  EXPECT_EQ(second.status().message(),
+            "volume uses the ReadWriteOncePod access mode and is already in use by another pod");
+  EXPECT_FALSE(os::Exists(PodDir("u2") + "/volumes/kubernetes.io~csi/pv-local/vol_data.json"));
+  EXPECT_EQ(MountCount(), 1u);
+  ASSERT_TRUE(Down("u2", "pv-local").ok());
+  ASSERT_TRUE(Down("u1", "pv-local").ok());
+  auto now = Set("u2", "solo");  // the first pod is gone: the second may have it
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  ASSERT_TRUE(Down("u2", "pv-local").ok());
   EXPECT_EQ(MountCount(), 0u);
 }
 

@@ -17,17 +17,6 @@
 # shellcheck source=lib/node_e2e.bash
 source "$(dirname "${BASH_SOURCE[0]}")/lib/node_e2e.bash"
 
-# Loop devices whose backing file is under WORK ("/dev/loopN FILE" lines).
-work_loops() {
-  losetup -l -n -O NAME,BACK-FILE 2>/dev/null | awk -v w="$WORK/" 'index($2, w) == 1'
-}
-# Every exit: detach them too (a mounted one goes when the lib's lazy unmounts let go of it).
-detach_work_loops() {
-  local dev _
-  work_loops | while read -r dev _; do losetup -d "$dev" 2>/dev/null; done
-}
-trap 'detach_work_loops; cleanup' EXIT
-
 DATA=$WORK/data
 # Mounts below DATA (the pool, staged and published volumes). DATA's own rshared self-bind is the
 # runtime's: its release at a clean stop can fail with EBUSY when the store opened a file in DATA

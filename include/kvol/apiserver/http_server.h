@@ -6,6 +6,15 @@
 // flushed per event) with periodic BOOKMARKs when the client allowed them, an end after
 // timeoutSeconds, and the stream dropped as soon as the client closes its side.
 //
+// HTTPS: with tlsCertFile and tlsKeyFile set, every connection is TLS (1.2 or later; ALPN offers
+// only "http/1.1", so an HTTP/2-capable client such as kubectl speaks HTTP/1.1), and nothing is
+// served in clear text: a plain HTTP request gets Go's answer `400 Client sent an HTTP request to
+// an HTTPS server.` and the connection closes. Writes, watches and the probe read that notices a
+// watcher leaving all go through TLS; a connection the server ends gracefully (a watch's end, a
+// non-keep-alive response, Stop) sends a TLS close_notify first (waiting at most 500 ms).
+// Request::fromLoopback (a loopback peer of this uid, see peer_cred.h) is never set over TLS:
+// every https client sends its token (kubectl does), so no peer is trusted without one.
+//
 // Lifecycle: Listen (binds; port 0 picks a free port), Start (io threads run), Stop (stop
 // accepting, end every watch with the terminating chunk, close every connection, join the
 // threads). Stop is idempotent and also run by the destructor.
@@ -26,6 +35,9 @@ struct HttpServerOptions {
   int threads = 2;
   int bookmarkIntervalSeconds = 15;  // BOOKMARK cadence on watches that allow them
   size_t maxBodyBytes = 64 << 20;
+  // HTTPS when both are set: the PEM certificate chain and private key files (read by Listen).
+  std::string tlsCertFile;
+  std::string tlsKeyFile;
 };
 
 class HttpServer {
@@ -35,7 +47,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds host:port (an IPv4 or IPv6 literal, or "localhost"); returns the bound port.
+  // Binds host:port (an IPv4 or IPv6 literal, or "localhost"); returns the bound port. With TLS
+  // options, loads the certificate and key first (an error names the file that failed).
   Result<int> Listen(const std::string& host, int port);
   void Start();
   void Stop();

@@ -1,6 +1,11 @@
 // The Kubernetes REST client every kvol component outside the API server uses (the CLI verbs,
-// the node agent): kubeconfig loading and a small synchronous HTTP/1.1 client (Boost.Beast;
-// http:// only for now) with watch streams.
+// the node agent): kubeconfig loading and a small synchronous HTTP/1.1 client (Boost.Beast) with
+// watch streams, over http:// or https://.
+//
+// https: TLS 1.2 or later, ALPN http/1.1, the server certificate verified against the cluster's CA
+// (certificate-authority-data, else certificate-authority (a PEM file), else the system's trusted
+// CAs) and the URL's host (an IP literal
+// must be an IP subjectAltName, as Go checks it); insecure-skip-tls-verify turns both checks off.
 //
 // Thread safety: an ApiClient is used by one thread at a time (make one per thread); the free
 // functions are stateless.
@@ -25,8 +30,10 @@ struct Kubeconfig {
   std::string server;  // "http://127.0.0.1:41234"
   std::string token;   // bearer token ("" = none)
   std::string ns;      // the current context's namespace ("" when unset)
-  std::string caData;  // certificate-authority-data (base64), for https later
+  std::string caData;  // certificate-authority-data (base64 of PEM)
   bool insecureSkipTlsVerify = false;
+  std::string caFile =
+      {};  // certificate-authority (a PEM file; relative to the kubeconfig's folder)
 };
 
 // Parses a kubeconfig's YAML and picks the current context's cluster and user.

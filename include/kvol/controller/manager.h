@@ -1,7 +1,9 @@
 // ControllerManager: runs kvol's control loops in process against a Store (what `kvol serve`
 // runs; kube-controller-manager + kube-scheduler in Kubernetes' terms).
 //
-// Start(): creates the informers (PVs, PVCs, StorageClasses, Nodes, Pods), the binder (binding,
+// Start(): creates the informers (PVs, PVCs, StorageClasses, Nodes, Pods, VolumeAttachments,
+// CSIDrivers), the attach/detach controller (attach_detach.h), the node lifecycle controller
+// (node_lifecycle.h), the binder (binding,
 // provisioning with the built-in kvol.io/local and kvol.io/block drivers plus any extra
 // drivers, reclaim), the protection controller, the expand controller (expander.h) and the
 // scheduler; lists
@@ -11,7 +13,10 @@
 // the queues down, joins the threads, ends the watches; idempotent, also run by the destructor.
 //
 // Events are written with source.component "persistentvolume-controller" (binder),
-// "default-scheduler" (scheduler), "external-resizer" (expand controller).
+// "default-scheduler" (scheduler), "external-resizer" (expand controller), "snapshot-controller".
+// Snapshots: the snapshot controller (snapshot_controller.h) with its own informers for
+// VolumeSnapshots, VolumeSnapshotContents and VolumeSnapshotClasses; a snapshot that becomes
+// readyToUse re-queues the unbound claims whose dataSource names it (restore).
 //
 // Thread safety: Start/Stop from one thread. The Store must outlive the manager.
 #pragma once
@@ -38,6 +43,8 @@ struct ControllerManagerOptions {
   // Extra controller drivers by provisioner name (e.g. "kvol.io/block"); not owned.
   std::map<std::string, driver::ControllerDriver*> drivers;
   bool enableScheduler = true;
+  // A node whose heartbeat is older than this becomes NotReady (Unknown).
+  std::chrono::milliseconds nodeMonitorGracePeriod{40000};
 };
 
 class ControllerManager {

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,8 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "kvol/common/status.h"
 
 namespace kvol::controller {
 
@@ -86,5 +89,14 @@ class WorkQueue {
   struct Metrics;                     // workqueue.cc; null for an unnamed queue
   std::unique_ptr<Metrics> metrics_;  // its per-key times are guarded by mu_
 };
+
+// One key of a controller's worker loop: sync(key) OK, or NotFound (the object went meanwhile),
+// forgets the key's backoff; another error re-queues it rate-limited. Then Done(key).
+void ProcessWorkKey(WorkQueue& q, const std::string& key,
+                    const std::function<Status(const std::string&)>& sync);
+// The worker loop every controller runs: keys until ShutDown(), each through ProcessWorkKey, then
+// afterEach (may be empty; e.g. an EventRecorder's Flush).
+void RunWorker(WorkQueue& q, const std::function<Status(const std::string&)>& sync,
+               const std::function<void()>& afterEach = nullptr);
 
 }  // namespace kvol::controller

@@ -9,7 +9,8 @@
 // - Capabilities are separate interfaces (callers ask with dynamic_cast; absence is normal):
 //   Recycler scrubs a volume's contents (the deprecated Recycle reclaim policy);
 //   NodeExpansionReporter says whether an expanded volume needs the node to finish (CSI's
-//   node_expansion_required).
+//   node_expansion_required); Snapshotter / VolumeCloner (snapshotter.h): snapshots, and
+//   CreateVolume from CreateVolumeRequest::contentSource (restore from a snapshot, clone).
 //
 // Errors are kvol::Status: kInvalid for bad arguments, kNotFound for a missing volume where that
 // matters, kInternal for I/O failures (message names the path and errno text).
@@ -19,6 +20,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,14 @@ struct CreateVolumeRequest {
   // and volumeMode Block. A driver refuses modes it cannot serve with kInvalid.
   std::vector<std::string> accessModes;
   bool block = false;
+  // CSI's volume_content_source: the new volume starts with a snapshot's data (restore) or a copy
+  // of another volume (clone). Exactly one field is set. Only drivers with the Snapshotter /
+  // VolumeCloner capability (kvol/driver/snapshotter.h) are given one.
+  struct ContentSource {
+    std::string snapshotId;
+    std::string volumeId;
+  };
+  std::optional<ContentSource> contentSource;
 };
 
 struct VolumeInfo {

@@ -37,6 +37,7 @@ namespace kvol::node {
 struct NodeOptions {
   std::string server;                         // API server URL, "http://127.0.0.1:41234"
   std::string token;                          // the API bearer token
+  std::string certificateAuthority;           // PEM file of the CA of an https server ("" = none)
   std::string dataDir;                        // DIR
   std::string nodeName;                       // "" = the hostname, lowercased, DNS-1123
   std::string zone;                           // topology.kubernetes.io/zone ("" = none)

@@ -8,6 +8,10 @@
 //   is registered (unless noNode), the components started by `startComponents` run; then
 //   DIR/kubeconfig is written atomically (temp + rename) and exactly one stdout line
 //   `kvol ready <url>` is printed and flushed. Logs go to stderr only.
+// - Off loopback (a --listen host outside 127.0.0.0/8, ::1 and localhost, including 0.0.0.0 and
+//   ::) the API is HTTPS only: DIR/pki holds a self-signed CA and a serving certificate made at
+//   the first start (kvol/apiserver/tls_certs.h), the url is https://, the kubeconfig carries the
+//   CA inline, and the in-process clients trust that CA.
 //
 // Thread safety: RunServe blocks the calling thread until a stop signal; call it once per process
 // (it blocks SIGTERM/SIGINT in the calling thread before any thread starts, and waits for them).
@@ -32,15 +36,21 @@ struct ServeOptions {
   std::vector<std::string> allowedHostPaths;
   std::string blockPool;
   bool disableBuiltinClasses = false;
+  // A node whose heartbeat is older than this is NotReady (Kubernetes'
+  // --node-monitor-grace-period); the local agent heartbeats every nodeStatusUpdateFrequency.
+  double nodeMonitorGracePeriodSeconds = 40;
+  int nodeStatusUpdateFrequencySeconds = 10;
 };
 
 // What in-process components (controllers, the node agent) get when the API serves.
 struct ServeContext {
   const ServeOptions* options = nullptr;
   store::Store* store = nullptr;
-  std::string url;       // "http://127.0.0.1:41234"
-  std::string token;     // the API token
-  std::string nodeName;  // the local node's name ("" with noNode)
+  std::string url;          // "http://127.0.0.1:41234" (https:// off loopback)
+  std::string token;        // the API token
+  std::string nodeName;     // the local node's name ("" with noNode)
+  std::string caPem = {};   // https: the CA clients must trust (PEM); "" on plain http
+  std::string caFile = {};  // https: the same CA as a file (DIR/pki/ca.crt)
 };
 
 // A component started before the ready line; its stop function runs at shutdown (in reverse
@@ -63,8 +73,10 @@ std::string DefaultNodeName();
 std::string MakeDns1123(const std::string& s);
 // Reads DIR/token, or makes it (32 random bytes as hex, mode 0600) when missing.
 Result<std::string> LoadOrCreateToken(const std::string& dataDir);
-// The kubeconfig text for `url` and `token`.
-std::string KubeconfigYaml(const std::string& url, const std::string& token);
+// The kubeconfig text for `url` and `token`; with `caPem`, the cluster carries it as
+// certificate-authority-data (base64).
+std::string KubeconfigYaml(const std::string& url, const std::string& token,
+                           const std::string& caPem = "");
 // Writes `content` to `path` atomically (temp file in the same directory + rename), mode 0600.
 Status WriteFileAtomic(const std::string& path, const std::string& content);
 

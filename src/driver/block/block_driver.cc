@@ -65,17 +65,24 @@ Result<VolumeInfo> BlockDriver::CreateVolume(const CreateVolumeRequest& req) {
     return Invalid(
         "xfs volumes must be at least 300Mi: Debian 12's mkfs.xfs refuses smaller filesystems");
   }
-  for (const Topology& t : req.accessibility.requisite) {
-    auto h = t.find(kHostnameKey);
-    auto z = t.find(kZoneKey);
-    if (h != t.end() && h->second != nodeName_) {
-      return Invalid("kvol.io/block cannot place a volume on node \"" + h->second +
-                     "\": this driver serves node \"" + nodeName_ + "\"");
+  // Where the volume lives: the first preferred, else the first requisite topology (the selected
+  // node's, or the class's allowedTopologies), narrowed to its zone when it names one.
+  Topology where;
+  const std::vector<Topology>& asked = req.accessibility.preferred.empty()
+                                           ? req.accessibility.requisite
+                                           : req.accessibility.preferred;
+  if (!asked.empty()) {
+    const Topology& t = asked.front();
+    if (auto z = t.find(kZoneKey); z != t.end()) {
+      where = {{kZoneKey, z->second}};
+    } else if (auto h = t.find(kHostnameKey); h != t.end()) {
+      // This node is known to be in zone_; another node without a zone keeps the volume to itself.
+      where = h->second == nodeName_ && !zone_.empty() ? Topology{{kZoneKey, zone_}}
+                                                       : Topology{{kHostnameKey, h->second}};
     }
-    if (z != t.end() && z->second != zone_) {
-      return Invalid("kvol.io/block cannot place a volume in zone \"" + z->second +
-                     "\": this driver serves zone \"" + zone_ + "\"");
-    }
+  }
+  if (where.empty()) {
+    where = zone_.empty() ? Topology{{kHostnameKey, nodeName_}} : Topology{{kZoneKey, zone_}};
   }
 
   KVOL_RETURN_IF_ERROR(pool_.Ensure(/*create=*/true));
@@ -95,7 +102,11 @@ Result<VolumeInfo> BlockDriver::CreateVolume(const CreateVolumeRequest& req) {
     // Made under a temporary name and renamed: a crash never leaves a half-made image.
     const std::string tmp = image + ".tmp";
     ::unlink(tmp.c_str());
-    KVOL_RETURN_IF_ERROR(os::MakeSparseFile(tmp, size));
+    if (req.contentSource) {
+      KVOL_RETURN_IF_ERROR(MakeImageFromSource(req, tmp, size));  // block_snapshot.cc
+    } else {
+      KVOL_RETURN_IF_ERROR(os::MakeSparseFile(tmp, size));
+    }
     if (::rename(tmp.c_str(), image.c_str()) != 0) {
       Status s = Internal("rename " + tmp + " to " + image + ": " + std::strerror(errno));
       ::unlink(tmp.c_str());
@@ -105,11 +116,7 @@ Result<VolumeInfo> BlockDriver::CreateVolume(const CreateVolumeRequest& req) {
   VolumeInfo info;
   info.volumeId = req.name;
   info.capacityBytes = size;
-  if (zone_.empty()) {
-    info.accessibleTopology.push_back({{kHostnameKey, nodeName_}});
-  } else {
-    info.accessibleTopology.push_back({{kZoneKey, zone_}});
-  }
+  info.accessibleTopology.push_back(std::move(where));
   return info;
 }
 

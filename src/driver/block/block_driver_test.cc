@@ -89,11 +89,19 @@ TEST_F(BlockDriverTest, ZoneTopologyWhenTheNodeHasAZone) {
   auto v = z.CreateVolume(Req("pvc-z", kMi));
   ASSERT_TRUE(v.ok()) << v.status().message();
   EXPECT_EQ(v->accessibleTopology[0], (Topology{{"topology.kubernetes.io/zone", "zone-a"}}));
+  // A requisite topology (the selected node's) decides the zone: the pool serves every zone.
   CreateVolumeRequest other = Req("pvc-y", kMi);
-  other.accessibility.requisite = {{{"topology.kubernetes.io/zone", "zone-b"}}};
-  EXPECT_EQ(z.CreateVolume(other).status().message(),
-            "kvol.io/block cannot place a volume in zone \"zone-b\": this driver serves zone "
-            "\"zone-a\"");
+  other.accessibility.requisite = {
+      {{"kubernetes.io/hostname", "node-2"}, {"topology.kubernetes.io/zone", "zone-b"}}};
+  auto y = z.CreateVolume(other);
+  ASSERT_TRUE(y.ok()) << y.status().message();
+  EXPECT_EQ(y->accessibleTopology[0], (Topology{{"topology.kubernetes.io/zone", "zone-b"}}));
+  // A node without a zone: the volume follows that node.
+  CreateVolumeRequest host = Req("pvc-x", kMi);
+  host.accessibility.requisite = {{{"kubernetes.io/hostname", "node-3"}}};
+  auto x = z.CreateVolume(host);
+  ASSERT_TRUE(x.ok()) << x.status().message();
+  EXPECT_EQ(x->accessibleTopology[0], (Topology{{"kubernetes.io/hostname", "node-3"}}));
   ASSERT_TRUE(z.pool().Release().ok());
 }
 
@@ -111,7 +119,9 @@ TEST_F(BlockDriverTest, RefusesWhatItCannotServe) {
             "kvol.io/block: unsupported csi.storage.k8s.io/fstype \"btrfs\": ext4 or xfs");
   CreateVolumeRequest far = Req("pvc-f", kMi);
   far.accessibility.requisite = {{{"kubernetes.io/hostname", "node-2"}}};
-  EXPECT_EQ(d_.CreateVolume(far).status().code(), Code::kInvalid);
+  auto farVolume = d_.CreateVolume(far);  // another node of this machine: the volume follows it
+  ASSERT_TRUE(farVolume.ok()) << farVolume.status().message();
+  EXPECT_EQ(farVolume->accessibleTopology[0], (Topology{{"kubernetes.io/hostname", "node-2"}}));
   EXPECT_EQ(d_.CreateVolume(Req("../x", kMi)).status().code(), Code::kInvalid);
   // A raw block volume has no filesystem: no xfs minimum.
   CreateVolumeRequest raw = Req("pvc-r", 8 * kMi, "xfs");

@@ -175,7 +175,24 @@ Status BlockNodeDriver::StageFilesystem(const NodeStageRequest& req, const std::
     KVOL_ASSIGN_OR_RETURN(dev, os::AttachLoop(image, /*readOnly=*/false, /*autoclear=*/true));
     attachedHere = true;
   } else {
-    dev = devs.front();  // left attached by an earlier stage that stopped half-way
+    // Left attached by an earlier stage that stopped half-way, or still mounted by someone else:
+    // the staging path is not mounted here, so a mounted device is another node agent's of this
+    // machine (or a dead one's pod still running). A mounted block device cannot be opened with
+    // O_EXCL, whatever mount namespace holds it: then the volume is not ours to take.
+    for (const std::string& d : devs) {
+      int fd = ::open(d.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC);
+      if (fd >= 0) {
+        ::close(fd);
+        continue;
+      }
+      if (errno == EBUSY) {
+        return Unavailable("kvol.io/block: volume \"" + req.volumeId + "\" is still in use on " +
+                           d + " (mounted outside this node's staging path, e.g. by a pod of " +
+                           "another node agent that is still running); it is staged here once " +
+                           "that device is released");
+      }
+    }
+    dev = devs.front();
     KVOL_RETURN_IF_ERROR(os::RefreshLoopCapacity(dev));
   }
   auto fail = [&](Status s) {

@@ -297,5 +297,30 @@ TEST_F(BlockNodeDriverTest, ErrorsNameTheVolume) {
   EXPECT_EQ(s_.Loops().size(), 1u);
 }
 
+TEST_F(BlockNodeDriverTest, AVolumeMountedByAnotherNodeOfThisMachineIsNotTaken) {
+  // Two node agents of one machine share the pool: one stages the volume (its pods may still
+  // write, e.g. its agent was killed), the other must not mount the same image.
+  Create("pvc-s", 16 * kMi);
+  ASSERT_TRUE(Stage("pvc-s").ok());
+  BlockNodeDriver other{s_.path() + "/other", s_.path() + "/block"};
+  NodeStageRequest r;
+  r.volumeId = "pvc-s";
+  r.stagingPath = s_.path() + "/other/plugins/kubernetes.io~csi/pvc-s/globalmount";
+  Status taken = other.NodeStageVolume(r);
+  EXPECT_EQ(taken.code(), Code::kUnavailable);
+  auto loops = os::LoopDevicesFor(s_.path() + "/block/pvc-s.img");
+  ASSERT_TRUE(loops.ok());
+  ASSERT_EQ(loops->size(), 1u);
+  EXPECT_EQ(taken.message(), "kvol.io/block: volume \"pvc-s\" is still in use on " +
+                                 loops->front() +
+                                 " (mounted outside this node's staging path, e.g. by a pod of "
+                                 "another node agent that is still running); it is staged here "
+                                 "once that device is released");
+  // Released there: the other node stages it.
+  ASSERT_TRUE(node_.NodeUnstageVolume("pvc-s", Staging("pvc-s")).ok());
+  ASSERT_TRUE(other.NodeStageVolume(r).ok());
+  ASSERT_TRUE(other.NodeUnstageVolume("pvc-s", r.stagingPath).ok());
+}
+
 }  // namespace
 }  // namespace kvol::driver

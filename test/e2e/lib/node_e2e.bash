@@ -8,9 +8,9 @@
 #   its ready line; the server's PID is remembered and stopped on exit.
 # - stop_serve: stops the last server started (SIGTERM), sets STOP_RC to its exit status.
 # - Clean-up on every exit: each server gets SIGTERM (SIGKILL after 20 s) and is waited for;
-#   container processes and shims a killed server left behind (root under WORK, or a shim command
-#   line naming WORK) are killed by PID; every mount left under WORK is unmounted (deepest first,
-#   lazily); WORK is removed.
+#   container processes and shims a killed server left behind are killed by PID
+#   (kill_pod_processes); loop devices of images under WORK are detached (work_loops lists them);
+#   every mount left under WORK is unmounted (deepest first, lazily); WORK is removed.
 # - k VERB ARGS...: kubectl (when installed, unless KVOL_E2E_NO_KUBECTL is set) or the same kvol
 #   verb, against the kubeconfig in $KC.
 # - check NAME WANT GOT / contains NAME NEEDLE HAYSTACK / fail MESSAGE print ok/FAIL lines and
@@ -47,15 +47,34 @@ stop_servers() {
   done
   SERVERS=()
 }
-cleanup() {
-  stop_servers
-  local p
+# kill_pod_processes DIR: SIGKILL (by PID) every container process and shim of the node data
+# dirs under DIR, as a machine failure would: processes rooted under DIR, shims naming DIR, and
+# processes in the cgroup of a pod whose directory is DIR/pods/<uid> or DIR/*/pods/<uid> (a
+# container whose shim died has its root in its own mount namespace, so only its cgroup says whose
+# it is).
+kill_pod_processes() {
+  local dir=$1 p uids
+  uids=$(ls -d "$dir"/pods/*/ "$dir"/*/pods/*/ 2>/dev/null | xargs -r -n1 basename | paste -sd'|')
   for p in /proc/[0-9]*; do
-    if [[ "$(readlink "$p/root" 2>/dev/null)" == "$WORK"/* ]] ||
-      tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "__shim.*$WORK"; then
+    if [[ "$(readlink "$p/root" 2>/dev/null)" == "$dir"/* ]] ||
+      tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "__shim.*$dir" ||
+      { [[ -n $uids ]] && grep -qE ":/($uids)_" "$p/cgroup" 2>/dev/null; }; then
       kill -KILL "${p#/proc/}" 2>/dev/null
     fi
   done
+}
+# Loop devices whose backing file is under WORK ("/dev/loopN FILE" lines), and their release.
+work_loops() {
+  losetup -l -n -O NAME,BACK-FILE 2>/dev/null | awk -v w="$WORK/" 'index($2, w) == 1'
+}
+detach_work_loops() {
+  local dev _
+  work_loops | while read -r dev _; do losetup -d "$dev" 2>/dev/null; done
+}
+cleanup() {
+  stop_servers
+  kill_pod_processes "$WORK"
+  detach_work_loops # a mounted one goes when the lazy unmounts below let go of it
   findmnt -rn -o TARGET | awk -v w="$WORK" '$0 == w || index($0, w "/") == 1' | sort -r |
     while read -r m; do umount -l "$m" 2>/dev/null; done
   rm -rf "$WORK"
