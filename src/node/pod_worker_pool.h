@@ -7,6 +7,7 @@
 // Thread safety: every public method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -77,6 +78,10 @@ class PodWorkers {
   void StopContainers(Worker& w, const api::Pod& pod, int grace, bool events);
   void RemoveContainers(Worker& w);
   void WriteStatus(Worker& w, const api::Pod& pod);
+  // A pod event; while the worker starts containers, held back until the status write that
+  // follows has been sent (events must not compete with it on the start path).
+  void Event(Worker& w, const api::Pod& pod, const char* type, const std::string& reason,
+             const std::string& message);
   void Reap();
   std::string PodDir(const std::string& uid) const;
 
@@ -87,6 +92,9 @@ class PodWorkers {
   std::vector<std::shared_ptr<Worker>> finished_;
   std::thread orphanThread_;  // Reconstruct's clean-up of pods no longer bound here
   bool shutdown_ = false;
+  // Set once a sandbox was made: the runtime has made DIR a shared mount by then (its first
+  // EnsureSandbox does), so later pods' volumes may be mounted while their sandbox is made.
+  std::atomic<bool> sandboxMade_{false};
 };
 
 }  // namespace kvol::node

@@ -58,8 +58,13 @@ struct PodWorkers::Worker {
   std::string addedRv;
   std::optional<api::PodStatus> lastStatus;
   std::string lastStatusJson;
-  std::mutex startMu;  // containers of one pod start in parallel: guards the three below
+  std::mutex startMu;  // containers of one pod start in parallel: guards the five below
   bool hostsWritten = false;
+  struct DeferredEvent {
+    std::string type, reason, message;
+  };
+  bool deferEvents = false;  // set by Sync while containers start; WriteStatus sends them
+  std::vector<DeferredEvent> deferredEvents;
   std::map<std::string, Backoff> imageBackoff;
   std::map<std::string, int> imageFailures;
 

@@ -149,6 +149,20 @@ void PodWorkers::Sync(Worker& w, const api::Pod& pod) {
       (pod.status.phase == "Succeeded" || pod.status.phase == "Failed")) {
     return;
   }
+  // The volume manager needs the pod again only when what its volumes read of it changed
+  // (downwardAPI: labels, annotations).
+  auto addVolumes = [&] {
+    std::string volKey = json(pod.metadata.labels).dump() + json(pod.metadata.annotations).dump();
+    if (volKey != w.addedRv) {
+      d_.volumes->AddPod(pod);
+      w.addedRv = volKey;
+    }
+    Trace(w.uid, "volumes added");
+  };
+  // Volumes first when the runtime has made DIR shared already (see sandboxMade_), so that they
+  // are set up (on the volume manager's thread) while the sandbox is made.
+  const bool volumesFirst = sandboxMade_.load();
+  if (volumesFirst) addVolumes();
   if (!w.sandboxReady) {
     auto sb = d_.runtime->EnsureSandbox(PodDir(w.uid), w.uid, Hostname(pod));
     if (!sb.ok()) {
@@ -160,16 +174,10 @@ void PodWorkers::Sync(Worker& w, const api::Pod& pod) {
     }
     w.sandbox = *sb;
     w.sandboxReady = true;
+    sandboxMade_ = true;
     Trace(w.uid, "sandbox");
   }
-  // The volume manager needs the pod again only when what its volumes read of it changed
-  // (downwardAPI: labels, annotations).
-  std::string volKey = json(pod.metadata.labels).dump() + json(pod.metadata.annotations).dump();
-  if (volKey != w.addedRv) {
-    d_.volumes->AddPod(pod);
-    w.addedRv = volKey;
-  }
-  Trace(w.uid, "volumes added");
+  if (!volumesFirst) addVolumes();
   auto vols = d_.volumes->WaitForVolumes(w.uid, Clock::now() + std::chrono::milliseconds(500));
   Trace(w.uid, "volumes ready");
   if (!vols.ok()) {
@@ -177,6 +185,10 @@ void PodWorkers::Sync(Worker& w, const api::Pod& pod) {
     w.WakeBy(Clock::now() + std::chrono::milliseconds(500));
     WriteStatus(w, pod);
     return;
+  }
+  {
+    std::lock_guard<std::mutex> l(w.startMu);
+    w.deferEvents = true;
   }
   bool initDone = true;
   for (size_t i = 0; i < w.init.size() && i < pod.spec.initContainers.size(); ++i) {
@@ -298,19 +310,19 @@ void PodWorkers::StartContainer(Worker& w, const api::Pod& pod, ContainerRecord&
     if (DefaultPullPolicy(spec) == "Never") {
       std::string msg =
           "Container image \"" + spec.image + "\" is not present with pull policy of Never";
-      d_.events->Record(pod, "Warning", "ErrImageNeverPull", msg);
+      Event(w, pod, "Warning", "ErrImageNeverPull", msg);
       wait("ErrImageNeverPull", msg, std::max(delay, std::chrono::seconds(10)));
       return;
     }
     if (failures == 1) {
       std::string msg = "Failed to pull image \"" + spec.image + "\": " + img.status().message() +
                         "; kvol has no registry: import the image with `kvol image import`";
-      d_.events->Record(pod, "Warning", "Failed", msg);
-      d_.events->Record(pod, "Warning", "Failed", "Error: ErrImagePull");
+      Event(w, pod, "Warning", "Failed", msg);
+      Event(w, pod, "Warning", "Failed", "Error: ErrImagePull");
       wait("ErrImagePull", msg, std::max(delay, std::chrono::seconds(1)));
     } else {
       std::string msg = "Back-off pulling image \"" + spec.image + "\"";
-      d_.events->Record(pod, "Normal", "BackOff", msg);
+      Event(w, pod, "Normal", "BackOff", msg);
       wait("ImagePullBackOff", msg, std::max(delay, std::chrono::seconds(1)));
     }
     return;
@@ -322,11 +334,11 @@ void PodWorkers::StartContainer(Worker& w, const api::Pod& pod, ContainerRecord&
   }
   r.image = img->name;
   r.imageID = img->id;
-  d_.events->Record(pod, "Normal", "Pulled",
-                    "Container image \"" + spec.image + "\" already present on machine");
+  Event(w, pod, "Normal", "Pulled",
+        "Container image \"" + spec.image + "\" already present on machine");
 
   auto configError = [&](const std::string& msg) {
-    d_.events->Record(pod, "Warning", "Failed", "Error: " + msg);
+    Event(w, pod, "Warning", "Failed", "Error: " + msg);
     wait("CreateContainerConfigError", msg, std::chrono::seconds(2));
   };
   auto own = ContainerEnv(pod, spec, *d_.objects, d_.facts);
@@ -427,7 +439,7 @@ void PodWorkers::StartContainer(Worker& w, const api::Pod& pod, ContainerRecord&
     st = d_.runtime->Start(c);
   }
   if (!st.ok()) {
-    d_.events->Record(pod, "Warning", "Failed", "Error: " + st.message());
+    Event(w, pod, "Warning", "Failed", "Error: " + st.message());
     auto delay = r.backoff.OnExit(std::chrono::seconds(0));
     wait("RunContainerError", st.message(), std::max(delay, std::chrono::seconds(1)));
     return;
@@ -446,11 +458,11 @@ void PodWorkers::StartContainer(Worker& w, const api::Pod& pod, ContainerRecord&
     r.rt.state = runtime::State::kRunning;
     r.rt.startedAt = api::Now();
   }
-  d_.events->Record(pod, "Normal", "Created", "Created container: " + r.name);
+  Event(w, pod, "Normal", "Created", "Created container: " + r.name);
   if (r.rt.state == runtime::State::kExited && r.rt.reason == "StartError") {
-    d_.events->Record(pod, "Warning", "Failed", "Error: " + r.rt.message);
+    Event(w, pod, "Warning", "Failed", "Error: " + r.rt.message);
   } else {
-    d_.events->Record(pod, "Normal", "Started", "Started container " + r.name);
+    Event(w, pod, "Normal", "Started", "Started container " + r.name);
   }
 }
 
@@ -550,7 +562,33 @@ void PodWorkers::CleanStop(Worker& w, const api::Pod& pod) {
   if (!s.ok()) Log("pod " + w.uid + ": " + s.message());
 }
 
+void PodWorkers::Event(Worker& w, const api::Pod& pod, const char* type, const std::string& reason,
+                       const std::string& message) {
+  {
+    std::lock_guard<std::mutex> l(w.startMu);
+    if (w.deferEvents) {
+      w.deferredEvents.push_back({type, reason, message});
+      return;
+    }
+  }
+  d_.events->Record(pod, type, reason, message);
+}
+
 void PodWorkers::WriteStatus(Worker& w, const api::Pod& pod) {
+  std::vector<Worker::DeferredEvent> events;
+  {
+    std::lock_guard<std::mutex> l(w.startMu);
+    events.swap(w.deferredEvents);
+    w.deferEvents = false;
+  }
+  auto sendEvents = [&] {
+    if (events.empty()) return;
+    // Behind the status write on its queue: recorded once it has been sent.
+    PodEvents* pe = d_.events;
+    d_.statusQueue->Post("", [pe, pod, events](client::ApiClient&) {
+      for (const auto& e : events) pe->Record(pod, e.type, e.reason, e.message);
+    });
+  };
   api::PodStatus prev = w.lastStatus ? *w.lastStatus : pod.status;
   bool hasScheduled = false;
   for (const auto& c : prev.conditions) hasScheduled = hasScheduled || c.type == "PodScheduled";
@@ -562,7 +600,10 @@ void PodWorkers::WriteStatus(Worker& w, const api::Pod& pod) {
   api::PodStatus st = ComputePodStatus(pod, w.init, w.regular, w.sandboxReady, prev, api::Now());
   json sj = api::ToJson(st);
   std::string text = sj.dump();
-  if (text == w.lastStatusJson) return;
+  if (text == w.lastStatusJson) {
+    sendEvents();
+    return;
+  }
   w.lastStatus = st;
   w.lastStatusJson = text;
   std::string ns = pod.metadata.namespace_, name = pod.metadata.name, uid = w.uid;
@@ -579,6 +620,7 @@ void PodWorkers::WriteStatus(Worker& w, const api::Pod& pod) {
           (r.ok() ? "HTTP " + std::to_string(r->status) + ": " + r->body : r.status().message()));
     }
   });
+  sendEvents();
 }
 
 }  // namespace kvol::node

@@ -30,6 +30,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -46,6 +48,8 @@
 #include "src/runtime/quick_file.h"
 #include "src/runtime/sandbox.h"
 #include "src/runtime/shim_protocol.h"
+#include "src/runtime/shim_zygote.h"
+#include "src/runtime/trace.h"
 
 extern char** environ;
 
@@ -93,6 +97,8 @@ class CrunRuntime final : public Runtime {
     crunRoot_ = opts_.dataDir + "/run/crun";
     metaRoot_ = opts_.dataDir + "/run/containers";
     wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    // Started now, so that the first container's shim is already a fork away.
+    Zygote();
     AdoptRunningShims();
     watcher_ = std::thread([this] { WatchLoop(); });
   }
@@ -103,6 +109,7 @@ class CrunRuntime final : public Runtime {
     watcher_.join();
     for (auto& [fd, id] : tracked_) ::close(fd);
     ::close(wakeFd_);
+    zygote_.reset();
   }
 
   Result<Sandbox> EnsureSandbox(const std::string& podDir, const std::string& podUid,
@@ -138,14 +145,18 @@ class CrunRuntime final : public Runtime {
   Status EnsureSharedDataDir();
   Result<Meta> LoadMeta(const std::string& id);
   Result<os::ExecResult> Crun(std::vector<std::string> args, double timeoutSec = 30);
-  Result<pid_t> SpawnShim(const ContainerConfig& c, const Meta& m, int readyW);
+  // The shim's pid and a pidfd of it (-1 when none could be opened).
+  Result<SpawnedShim> SpawnShim(const ContainerConfig& c, const Meta& m, int readyW);
+  // The zygote (started when there is none); null when it cannot be started.
+  std::shared_ptr<ShimZygote> Zygote();
+  void DropZygote(const std::shared_ptr<ShimZygote>& z, const std::string& why);
   Status WaitReady(int readyR, pid_t shim, const std::string& id);
   // The shim's pid when it is alive (its pid file names a live `__shim` process for this id).
   pid_t LiveShim(const std::string& id);
   // Waits until the exit file exists or the shim is gone; true when the exit file exists.
   bool WaitExited(const std::string& id, Clock::time_point deadline);
   void UnmountRootfs(const std::string& rootfs);
-  void Track(const std::string& id, pid_t pid);
+  void Track(const std::string& id, pid_t pid, int pidfd = -1);
   void Untrack(const std::string& id);
   void AdoptRunningShims();
   void Wake() {
@@ -166,6 +177,9 @@ class CrunRuntime final : public Runtime {
   int wakeFd_ = -1;
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
+  std::mutex zygoteMu_;
+  std::shared_ptr<ShimZygote> zygote_;
+  bool zygoteFailed_ = false;  // do not retry a zygote that cannot start
 };
 
 Status CrunRuntime::EnsureSharedDataDir() {
@@ -246,13 +260,47 @@ Result<os::ExecResult> CrunRuntime::Crun(std::vector<std::string> args, double t
   return os::Exec(argv, eo);
 }
 
-Result<pid_t> CrunRuntime::SpawnShim(const ContainerConfig& c, const Meta& m, int readyW) {
+std::shared_ptr<ShimZygote> CrunRuntime::Zygote() {
+  std::lock_guard<std::mutex> l(zygoteMu_);
+  if (!zygote_ && !zygoteFailed_) {
+    std::string why;
+    zygote_ = ShimZygote::Start(opts_.selfExe, &why);
+    if (!zygote_) {
+      zygoteFailed_ = true;
+      std::fprintf(stderr, "kvol runtime: no shim zygote (%s): shims are exec'd\n", why.c_str());
+    }
+  }
+  return zygote_;
+}
+
+void CrunRuntime::DropZygote(const std::shared_ptr<ShimZygote>& z, const std::string& why) {
+  std::fprintf(stderr, "kvol runtime: %s; a new shim zygote starts next\n", why.c_str());
+  std::lock_guard<std::mutex> l(zygoteMu_);
+  if (zygote_ == z) zygote_.reset();
+}
+
+Result<SpawnedShim> CrunRuntime::SpawnShim(const ContainerConfig& c, const Meta& m, int readyW) {
   const std::string md = MetaDir(c.id);
   const std::string shimLog = md + "/shim.log";
-  std::vector<std::string> argv = {
-      opts_.selfExe, kShimSubcommand,  kShimBundle, m.bundle,       kShimId,      c.id,
-      kShimRoot,     crunRoot_,        kShimLog,    m.log,          kShimExit,    ExitFile(c.id),
-      kShimPid,      md + "/shim.pid", kShimCrun,   opts_.crunPath, kShimReadyFd, "3"};
+  std::vector<std::string> args = {kShimBundle, m.bundle,       kShimId,  c.id,
+                                   kShimRoot,   crunRoot_,      kShimLog, m.log,
+                                   kShimExit,   ExitFile(c.id), kShimPid, md + "/shim.pid",
+                                   kShimCrun,   opts_.crunPath};
+  if (auto z = Zygote()) {
+    int logFd = ::open(shimLog.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (logFd < 0) return Internal(Errno("open " + shimLog));
+    // Traced: the shim's lines (stderr) join the agent's timeline.
+    auto r = z->Spawn(args, logFd, TraceOn() ? 2 : logFd, readyW);
+    ::close(logFd);
+    if (r.ok()) return *r;
+    DropZygote(z, r.status().message());
+    // Delivered but unanswered: a shim may have been forked, so do not start a second one.
+    if (r.status().code() != Code::kUnavailable) return r.status();
+  }
+  std::vector<std::string> argv = {opts_.selfExe, kShimSubcommand};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(kShimReadyFd);
+  argv.push_back("3");
   std::vector<char*> cargv;
   for (std::string& s : argv) cargv.push_back(s.data());
   cargv.push_back(nullptr);
@@ -260,7 +308,7 @@ Result<pid_t> CrunRuntime::SpawnShim(const ContainerConfig& c, const Meta& m, in
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, shimLog.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  if (!TraceOn()) posix_spawn_file_actions_adddup2(&fa, 1, 2);
   posix_spawn_file_actions_adddup2(&fa, readyW, 3);
   posix_spawnattr_t at;
   posix_spawnattr_init(&at);
@@ -275,7 +323,8 @@ Result<pid_t> CrunRuntime::SpawnShim(const ContainerConfig& c, const Meta& m, in
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
   if (rc != 0) return Internal("spawn shim " + opts_.selfExe + ": " + std::strerror(rc));
-  return pid;
+  // Our child: it stays a zombie until reaped, so the pidfd names it even if it exited already.
+  return SpawnedShim{pid, PidfdOpen(pid)};
 }
 
 Status CrunRuntime::WaitReady(int readyR, pid_t shim, const std::string& id) {
@@ -311,6 +360,7 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
     return Invalid("container " + c.id + ": containerDir, imageRootfs and logPath are required");
   }
   KVOL_RETURN_IF_ERROR(EnsureSharedDataDir());
+  RtTrace(c.id, "rt start");
   const std::string md = MetaDir(c.id);
   if (os::Exists(md + "/meta.json")) {
     return AlreadyExists("container \"" + c.id + "\" already exists");
@@ -350,12 +400,14 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
     (void)a, (void)b, (void)d;
     return st;
   };
+  RtTrace(c.id, "rt dirs made");
   const std::string ovl =
       "lowerdir=" + c.imageRootfs + ",upperdir=" + m.layer + "/upper,workdir=" + m.layer + "/work";
   if (::mount("overlay", m.rootfs.c_str(), "overlay", 0, ovl.c_str()) != 0) {
     return fail(Internal(Errno("mount overlay on " + m.rootfs)));
   }
   mounted = true;
+  RtTrace(c.id, "rt overlay mounted");
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
   json spec = BuildOciSpec(c, m.rootfs, nofile.rlim_max);
@@ -375,14 +427,17 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
     ::close(ready[0]);
     return fail(Internal(Errno("dup")));
   }
+  RtTrace(c.id, "rt bundle written");
   auto shim = SpawnShim(c, m, ready[1]);
+  RtTrace(c.id, "rt shim spawned");
   ::close(ready[1]);
   if (!shim.ok()) {
     ::close(ready[0]);
     return fail(shim.status());
   }
-  Track(c.id, *shim);
-  st = WaitReady(ready[0], *shim, c.id);
+  Track(c.id, shim->pid, shim->pidfd);
+  st = WaitReady(ready[0], shim->pid, c.id);
+  RtTrace(c.id, "rt ready");
   ::close(ready[0]);
   return st;
 }
@@ -390,21 +445,21 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
 pid_t CrunRuntime::LiveShim(const std::string& id) {
   auto text = os::ReadFile(MetaDir(id) + "/shim.pid");
   if (!text.ok()) return 0;
-  pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
+  char* end = nullptr;
+  const pid_t pid = static_cast<pid_t>(std::strtol(text->c_str(), &end, 10));
   if (pid <= 0) return 0;
+  const unsigned long long want = std::strtoull(end, nullptr, 10);
+  bool zombie = false;
+  const unsigned long long start = ProcStartTime(pid, &zombie);
+  if (start == 0 || zombie) return 0;             // gone, or exited and not reaped yet
+  if (want != 0) return start == want ? pid : 0;  // a reused pid has another start time
+  // An older shim's pid file (no start time): argv <exe> __shim ... --id <id> ...
   auto cmd = os::ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
   if (!cmd.ok()) return 0;
-  // argv: <exe> __shim ... --id <id> ...: a reused pid is not our shim.
-  std::string want = std::string(kShimId) + '\0' + id + '\0';
+  std::string idArg = std::string(kShimId) + '\0' + id + '\0';
   if (cmd->find(std::string(kShimSubcommand) + '\0') == std::string::npos ||
-      cmd->find(want) == std::string::npos) {
+      cmd->find(idArg) == std::string::npos) {
     return 0;
-  }
-  // A zombie (exited, not reaped yet) is not alive.
-  auto stat = os::ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.ok()) {
-    auto rp = stat->rfind(')');
-    if (rp != std::string::npos && rp + 2 < stat->size() && (*stat)[rp + 2] == 'Z') return 0;
   }
   return pid;
 }
@@ -556,8 +611,8 @@ Result<std::vector<std::string>> CrunRuntime::List() {
   return std::vector<std::string>(ids.begin(), ids.end());
 }
 
-void CrunRuntime::Track(const std::string& id, pid_t pid) {
-  int fd = PidfdOpen(pid);
+void CrunRuntime::Track(const std::string& id, pid_t pid, int pidfd) {
+  int fd = pidfd >= 0 ? pidfd : PidfdOpen(pid);
   if (fd < 0) return;
   {
     std::lock_guard<std::mutex> l(mu_);

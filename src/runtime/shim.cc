@@ -33,6 +33,8 @@
 #include "src/runtime/cri_time.h"
 #include "src/runtime/quick_file.h"
 #include "src/runtime/shim_protocol.h"
+#include "src/runtime/shim_zygote.h"
+#include "src/runtime/trace.h"
 
 extern char** environ;
 
@@ -183,13 +185,15 @@ int StartFailed(Args& a, const std::string& message) {
 }  // namespace
 
 int ShimMain(int argc, char** argv) {
+  if (argc == 1 && std::strcmp(argv[0], kShimZygote) == 0) return ZygoteMain(3);
   Args a;
   if (!ParseArgs(argc, argv, a)) {
     std::fprintf(stderr,
                  "usage: __shim --bundle B --id ID --root CRUNROOT --log LOG --exit EXITFILE "
-                 "--pid PIDFILE [--crun PATH] [--ready-fd N]\n");
+                 "--pid PIDFILE [--crun PATH] [--ready-fd N]  |  __shim --zygote\n");
     return 2;
   }
+  RtTrace(a.id, "shim main");
   // Signals: handlers (not SIG_IGN, which crun and the container would inherit) so that a
   // SIGTERM/SIGINT/SIGHUP does not kill the shim and a gone reader gives EPIPE, not death.
   struct sigaction sa {};
@@ -211,7 +215,9 @@ int ShimMain(int argc, char** argv) {
     return StartFailed(a, std::string("umount /sys/fs/cgroup/unified: ") + strerror(errno));
   }
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  Status st = WriteFileQuick(a.pidFile, std::to_string(::getpid()) + "\n", 0644);
+  const pid_t self = ::getpid();
+  Status st = WriteFileQuick(
+      a.pidFile, std::to_string(self) + " " + std::to_string(ProcStartTime(self)) + "\n", 0644);
   if (!st.ok()) return StartFailed(a, st.ToString());
 
   auto writer = CriLogWriter::Open(a.log);
@@ -229,6 +235,7 @@ int ShimMain(int argc, char** argv) {
   // `crun run --detach` = create + start in one crun process: it returns once the container's
   // process runs (exit 0) or failed to (crun's error text in crunLog), leaving the container to
   // us, its subreaper.
+  RtTrace(a.id, "shim crun spawn");
   pid_t run = SpawnCrun({a.crun, "--root", a.root, "--log=file:" + crunLog, "run", "--detach",
                          "--bundle", a.bundle, "--pid-file", ctrPidFile, a.id},
                         outP[1], errP[1]);
@@ -236,6 +243,7 @@ int ShimMain(int argc, char** argv) {
   ::close(errP[1]);
   if (run < 0) return StartFailed(a, "exec " + a.crun + ": " + strerror(-run));
   int rws = WaitFor(run, reaped);
+  RtTrace(a.id, "shim crun exited");
   if (StatusToCode(rws) != 0) {
     // What crun's child wrote to the pipes before failing is crun's message again: not the
     // container's output, so it stays out of the log.
@@ -252,6 +260,7 @@ int ShimMain(int argc, char** argv) {
     if (!s.ok()) Logf("writing the started file: " + s.ToString());
   }
   Ready(a, kReadyOk);
+  RtTrace(a.id, "shim ready sent");
 
   // Copy the pipes until the container has exited and both pipes are at EOF (every process
   // holding them is gone; the pid namespace dies with its init). SIGCHLD through a signalfd.

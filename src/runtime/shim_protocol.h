@@ -13,6 +13,11 @@ inline constexpr const char* kShimExit = "--exit";
 inline constexpr const char* kShimPid = "--pid";
 inline constexpr const char* kShimCrun = "--crun";
 inline constexpr const char* kShimReadyFd = "--ready-fd";
+// `__shim --zygote` (alone): the shim zygote (shim_zygote.h), its socket on fd 3.
+inline constexpr const char* kShimZygote = "--zygote";
+
+// The pid file holds "<pid> <start time>\n" (start time: field 22 of /proc/<pid>/stat), so that a
+// reused pid is never taken for the shim. (Shims of older versions wrote "<pid>\n" only.)
 
 // Written (with '\n') to the ready fd: the container runs, or it failed to start (the exit file
 // then already holds reason StartError).

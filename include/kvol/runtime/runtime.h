@@ -1,5 +1,5 @@
 // The container runtime (kvol::runtime): pods' containers run by crun from one OCI bundle per
-// container, each supervised by a small shim process (`kvol` re-executed as a hidden subcommand,
+// container, each supervised by a small shim process (`kvol __shim`, forked by a pre-started zygote;
 // see shim.h) that outlives the agent: the agent can be killed and restarted and find its
 // containers again (List + Status), as the kubelet does with conmon.
 //

@@ -1,5 +1,6 @@
-// The per-container shim (kvol::runtime), run as `kvol __shim <args>` by the runtime: detaches
-// (setsid), enters a private mount namespace where /sys/fs/cgroup/unified is hidden, runs
+// The per-container shim (kvol::runtime), run as `kvol __shim <args>` by the runtime (forked by
+// the pre-started `kvol __shim --zygote`, src/runtime/shim_zygote.h; exec'd when that is gone):
+// detaches (setsid), enters a private mount namespace where /sys/fs/cgroup/unified is hidden, runs
 // `crun run` for the bundle with stdout/stderr on pipes, copies them into the CRI log, and when
 // the container exits writes DIR/.../exit.json ({"exitCode":N,"finishedAt":...,"reason":...}) and
 // exits. It outlives the node agent (a SIGKILLed agent leaves it running; the restarted agent finds
