@@ -5,6 +5,7 @@
 
 #include "kvol/apiserver/discovery.h"
 #include "kvol/apiserver/errors.h"
+#include "kvol/apiserver/watch_cache.h"
 #include "rest.h"
 #include "src/apiserver/request_metrics.h"
 
@@ -53,8 +54,9 @@ Reply R(Response r) {
 }
 
 // /api/v1/... or /apis/G/V/... after the group/version segments.
-Reply HandleResource(const HandlerOptions& o, const Request& req, const std::string& group,
-                     const std::string& version, const std::vector<std::string>& rest) {
+Reply HandleResource(const HandlerOptions& o, WatchCache* cache, const Request& req,
+                     const std::string& group, const std::string& version,
+                     const std::vector<std::string>& rest) {
   const api::Scheme& s = *o.scheme;
   ResourceRequest rr;
   std::vector<std::string> tail;
@@ -80,7 +82,7 @@ Reply HandleResource(const HandlerOptions& o, const Request& req, const std::str
     if (!podLog && (tail[1] != "status" || !rr.ops->info().hasStatus)) return R(PathNotFound());
     rr.subresource = tail[1];
   }
-  RestContext c{o, req, rr};
+  RestContext c{o, req, rr, cache};
   if (podLog) return req.method == "GET" ? HandlePodLog(c) : R(MethodNotAllowed());
   const std::string& m = req.method;
   if (rr.name.empty()) {
@@ -111,7 +113,16 @@ int64_t RestContext::Now() const {
       .count();
 }
 
-ApiHandler::ApiHandler(HandlerOptions opts) : opts_(std::move(opts)) {}
+ApiHandler::ApiHandler(HandlerOptions opts) : opts_(std::move(opts)) {
+  if (opts_.watchCache && opts_.store && opts_.scheme) {
+    WatchCache::Options wo;
+    wo.store = opts_.store;
+    wo.scheme = opts_.scheme;
+    cache_ = std::make_unique<WatchCache>(wo);
+  }
+}
+
+ApiHandler::~ApiHandler() = default;
 
 // Every request is counted in the apiserver_request_* metrics (request_metrics.h).
 Reply ApiHandler::Handle(const Request& req) const {
@@ -159,7 +170,7 @@ Reply ApiHandler::Serve(const Request& req) const {
       if (!l) return R(PathNotFound());
       return read ? R(JsonResponse(*l)) : R(MethodNotAllowed());
     }
-    return HandleResource(opts_, req, "", seg[1], {seg.begin() + 2, seg.end()});
+    return HandleResource(opts_, cache_.get(), req, "", seg[1], {seg.begin() + 2, seg.end()});
   }
   if (seg[0] == "apis") {
     if (seg.size() == 1)
@@ -187,7 +198,7 @@ Reply ApiHandler::Serve(const Request& req) const {
       if (!l) return R(PathNotFound());
       return read ? R(JsonResponse(*l)) : R(MethodNotAllowed());
     }
-    return HandleResource(opts_, req, seg[1], seg[2], {seg.begin() + 3, seg.end()});
+    return HandleResource(opts_, cache_.get(), req, seg[1], seg[2], {seg.begin() + 3, seg.end()});
   }
   return R(PathNotFound());
 }

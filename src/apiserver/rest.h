@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "kvol/apiserver/handler.h"
 #include "kvol/apiserver/http.h"
 #include "kvol/apiserver/table.h"
+#include "kvol/apiserver/watch_cache.h"
 #include "kvol/store/store.h"
 
 namespace kvol::apiserver {
@@ -29,6 +31,7 @@ struct RestContext {
   const HandlerOptions& opts;
   const Request& req;
   const ResourceRequest& rr;
+  WatchCache* cache = nullptr;  // lists from memory when set (watch_cache.h)
   const api::ResourceInfo& info() const { return rr.ops->info(); }
   store::Store& store() const { return *opts.store; }
   int64_t Now() const;
@@ -46,6 +49,12 @@ Reply HandlePatch(const RestContext& c);
 Reply HandleDelete(const RestContext& c);
 // GET pods/NAME/log (rest_log.cc): streams the container's log from its node agent.
 Reply HandlePodLog(const RestContext& c);
+
+// A list served from the WatchCache, or nullopt when its parameters need the store
+// (resourceVersionMatch=Exact, a resourceVersion the store has not reached, a continue token whose
+// snapshot the cache no longer holds) or the cache could not answer in time (rest_list_cache.cc).
+std::optional<Reply> ListFromCache(const RestContext& c,
+                                   const std::function<bool(const json&)>& filter);
 
 // Shared helpers.
 bool WantsTable(const Request& req);

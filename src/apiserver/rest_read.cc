@@ -105,6 +105,7 @@ Reply HandleGet(const RestContext& c) {
 Reply HandleList(const RestContext& c) {
   auto filter = SelectorFilter(c);
   if (!filter.ok()) return R(ErrorResponse(filter.status()));
+  if (auto cached = ListFromCache(c, *filter)) return std::move(*cached);
   store::ListOptions lo;
   lo.prefix = store::PrefixFor(c.info().resource, c.rr.ns);
   lo.filter = *filter;

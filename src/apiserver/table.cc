@@ -127,6 +127,14 @@ json BuildTableRow(const api::ResourceInfo& info, const json& object, IncludeObj
   return BuildTable(info, {object}, include, nowUnix);
 }
 
+json TableRowCells(const api::ResourceInfo& info, const json& object, int64_t nowUnix) {
+  return Row(info, PrinterFor(info), object, IncludeObject::kNone, nowUnix);
+}
+
+json TableColumnDefinitions(const api::ResourceInfo& info) {
+  return ColumnDefinitions(PrinterFor(info));
+}
+
 std::string HumanDuration(int64_t seconds) {
   char buf[64];
   if (seconds < -1) return "<invalid>";

@@ -7,13 +7,19 @@
 // subresource, with Kubernetes' admission (normalise, default, validate, the default
 // StorageClass on claims, the protection finalizers) and Kubernetes' exact error Statuses.
 //
-// Thread safety: Handle may be called from many threads at once; the handler holds no mutable
-// state besides what the Store guards. The Store and Scheme must outlive the handler (and every
-// WatchStream it returned).
+// Lists are served from a WatchCache (watch_cache.h) when their parameters allow (resourceVersion
+// "", "0" or one the store has reached, resourceVersionMatch not Exact; limit/continue pages from
+// a snapshot the cache keeps for a minute), as kube-apiserver serves them from its watch cache;
+// otherwise from the Store.
+//
+// Thread safety: Handle may be called from many threads at once; the handler's only mutable
+// state is the WatchCache, which guards itself. The Store and Scheme must outlive the handler
+// (and every WatchStream it returned).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "kvol/api/scheme.h"
@@ -38,11 +44,16 @@ struct HandlerOptions {
   std::function<int64_t()> now;
   // Whether /readyz answers ok (the daemon flips it once start-up is done).
   std::function<bool()> ready;
+  // Serve lists from a watch cache (started at the first list; see watch_cache.h).
+  bool watchCache = true;
 };
+
+class WatchCache;
 
 class ApiHandler {
  public:
   explicit ApiHandler(HandlerOptions opts);
+  ~ApiHandler();
   Reply Handle(const Request& req) const;
 
   const HandlerOptions& options() const { return opts_; }
@@ -50,6 +61,7 @@ class ApiHandler {
  private:
   Reply Serve(const Request& req) const;  // Handle without the request metrics
   HandlerOptions opts_;
+  std::unique_ptr<WatchCache> cache_;  // null when opts.watchCache is false
 };
 
 }  // namespace kvol::apiserver

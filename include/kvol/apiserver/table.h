@@ -49,6 +49,12 @@ json BuildTableRow(const api::ResourceInfo& info, const json& object, bool inclu
 json BuildTableRow(const api::ResourceInfo& info, const json& object, IncludeObject include,
                    int64_t nowUnix);
 
+// BuildTable's pieces, for the watch cache (watch_cache.h), which assembles list Tables from
+// per-object rows it keeps: one row without its object ({"cells": [...]} plus "conditions" when
+// the printer gives any), and the columnDefinitions array.
+json TableRowCells(const api::ResourceInfo& info, const json& object, int64_t nowUnix);
+json TableColumnDefinitions(const api::ResourceInfo& info);
+
 // --- Formatting helpers, shared with the CLI (describe) -------------------------------------
 
 // k8s.io/apimachinery/pkg/util/duration.HumanDuration: "45s", "5m30s", "3h2m", "2d", "3y12d".
