@@ -54,14 +54,58 @@ void AttachDetachController::EnqueuePodVolumes(const api::Pod& pod) {
   }
 }
 
+void AttachDetachController::IndexPod(const api::Pod& pod, const std::string& key, bool add) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (const auto& claim : ClaimsOf(pod)) {
+    const std::string ck = store::KeyFor("persistentvolumeclaims", pod.metadata.namespace_, claim);
+    if (add) {
+      podsByClaim_[ck].insert(key);
+    } else if (auto it = podsByClaim_.find(ck); it != podsByClaim_.end()) {
+      it->second.erase(key);
+      if (it->second.empty()) podsByClaim_.erase(it);
+    }
+  }
+}
+
+void AttachDetachController::IndexAttachment(const api::VolumeAttachment& a, const std::string& key,
+                                             bool add) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (auto* index : {&vasByPv_, &vasByNode_}) {
+    const std::string k =
+        index == &vasByPv_ ? a.spec.source.persistentVolumeName.value_or("") : a.spec.nodeName;
+    if (add) {
+      (*index)[k].insert(key);
+    } else if (auto it = index->find(k); it != index->end()) {
+      it->second.erase(key);
+      if (it->second.empty()) index->erase(it);
+    }
+  }
+}
+
+std::vector<std::string> AttachDetachController::Lookup(
+    const std::map<std::string, std::set<std::string>>& index, const std::string& k) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = index.find(k);
+  if (it == index.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
 void AttachDetachController::RegisterHandlers() {
   PodInformer::Handlers ph;
-  ph.onAdd = [this](const PodInformer::ItemPtr& p) { EnqueuePodVolumes(p->obj); };
+  ph.onAdd = [this](const PodInformer::ItemPtr& p) {
+    IndexPod(p->obj, p->key, true);
+    EnqueuePodVolumes(p->obj);
+  };
   ph.onUpdate = [this](const PodInformer::ItemPtr& o, const PodInformer::ItemPtr& p) {
+    IndexPod(o->obj, o->key, false);
+    IndexPod(p->obj, p->key, true);
     EnqueuePodVolumes(o->obj);
     EnqueuePodVolumes(p->obj);
   };
-  ph.onDelete = [this](const PodInformer::ItemPtr& p) { EnqueuePodVolumes(p->obj); };
+  ph.onDelete = [this](const PodInformer::ItemPtr& p) {
+    IndexPod(p->obj, p->key, false);
+    EnqueuePodVolumes(p->obj);
+  };
   pods_.AddHandlers(std::move(ph));
 
   PVCInformer::Handlers ch;
@@ -87,10 +131,20 @@ void AttachDetachController::RegisterHandlers() {
     }
     queue_.Add(kNodeKey + a->obj.spec.nodeName);
   };
-  ah.onAdd = va;
-  ah.onUpdate = [va](const VolumeAttachmentInformer::ItemPtr&,
-                     const VolumeAttachmentInformer::ItemPtr& a) { va(a); };
-  ah.onDelete = va;
+  ah.onAdd = [this, va](const VolumeAttachmentInformer::ItemPtr& a) {
+    IndexAttachment(a->obj, a->key, true);
+    va(a);
+  };
+  ah.onUpdate = [this, va](const VolumeAttachmentInformer::ItemPtr& o,
+                           const VolumeAttachmentInformer::ItemPtr& a) {
+    IndexAttachment(o->obj, o->key, false);
+    IndexAttachment(a->obj, a->key, true);
+    va(a);
+  };
+  ah.onDelete = [this, va](const VolumeAttachmentInformer::ItemPtr& a) {
+    IndexAttachment(a->obj, a->key, false);
+    va(a);
+  };
   vas_.AddHandlers(std::move(ah));
 
   // A node's volumesInUse or taints changing may allow a detach; a new node needs its list.
@@ -98,8 +152,9 @@ void AttachDetachController::RegisterHandlers() {
   auto node = [this](const NodeInformer::ItemPtr& n) {
     const std::string& name = n->obj.metadata.name;
     queue_.Add(kNodeKey + name);
-    for (const auto& a : vas_.List()) {
-      if (a->obj.spec.nodeName == name && a->obj.spec.source.persistentVolumeName) {
+    for (const auto& key : Lookup(vasByNode_, name)) {
+      auto a = vas_.Get(key);
+      if (a && a->obj.spec.source.persistentVolumeName) {
         queue_.Add(kPvKey + *a->obj.spec.source.persistentVolumeName);
       }
     }
@@ -141,8 +196,9 @@ Status AttachDetachController::Sync(const std::string& key) {
 Status AttachDetachController::SyncVolume(const std::string& pvName) {
   // The attachments of this volume, by node.
   std::map<std::string, VolumeAttachmentInformer::ItemPtr> attached;
-  for (const auto& a : vas_.List()) {
-    if (a->obj.spec.source.persistentVolumeName.value_or("") == pvName) {
+  for (const auto& key : Lookup(vasByPv_, pvName)) {
+    auto a = vas_.Get(key);
+    if (a && a->obj.spec.source.persistentVolumeName.value_or("") == pvName) {
       attached[a->obj.spec.nodeName] = a;
     }
   }
@@ -160,17 +216,11 @@ Status AttachDetachController::SyncVolume(const std::string& pvName) {
   // Desired: node -> the pods there that use the volume.
   std::map<std::string, std::vector<PodInformer::ItemPtr>> desired;
   if (managed) {
-    const std::string claimKey = ClaimRefKey(pv->obj);
-    for (const auto& item : pods_.List()) {
+    for (const auto& podKey : Lookup(podsByClaim_, ClaimRefKey(pv->obj))) {
+      auto item = pods_.Get(podKey);
+      if (!item) continue;
       const api::Pod& p = item->obj;
       if (p.spec.nodeName.empty() || Finished(p)) continue;
-      bool uses = false;
-      for (const auto& claim : ClaimsOf(p)) {
-        if (store::KeyFor("persistentvolumeclaims", p.metadata.namespace_, claim) == claimKey) {
-          uses = true;
-        }
-      }
-      if (!uses) continue;
       if (p.metadata.deletionTimestamp && NodeOutOfService(p.spec.nodeName)) continue;
       desired[p.spec.nodeName].push_back(item);
     }

@@ -19,6 +19,8 @@
 //   might still write.
 // sync(node): the Node's status.volumesAttached lists the volumes attached there.
 // Keys: "pv:<name>" and "node:<name>"; every informer change re-queues the keys it touches.
+// Indexes kept by the handlers (claim -> pods using it, volume -> attachments, node ->
+// attachments) make a sync cost what it touches, not the number of pods or attachments.
 //
 // Thread safety: RegisterHandlers() before informers start; Sync from one worker (Run).
 #pragma once
@@ -27,6 +29,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "kvol/api/types_storage.h"
 #include "kvol/controller/binder.h"
@@ -54,6 +57,10 @@ class AttachDetachController {
   Status SyncNode(const std::string& nodeName);
   void EnqueuePodVolumes(const api::Pod& pod);
   bool NodeOutOfService(const std::string& nodeName);
+  void IndexPod(const api::Pod& pod, const std::string& key, bool add);
+  void IndexAttachment(const api::VolumeAttachment& a, const std::string& key, bool add);
+  std::vector<std::string> Lookup(const std::map<std::string, std::set<std::string>>& index,
+                                  const std::string& k);
 
   store::Store& store_;
   PodInformer& pods_;
@@ -64,6 +71,10 @@ class AttachDetachController {
   CSIDriverInformer& csiDrivers_;
   EventRecorder& events_;
   WorkQueue queue_{WorkQueue::Options{.name = "attachdetach"}};
+  std::mutex mu_;                                             // guards the indexes
+  std::map<std::string, std::set<std::string>> podsByClaim_;  // claim store key -> pod keys
+  std::map<std::string, std::set<std::string>> vasByPv_;      // PV name -> attachment keys
+  std::map<std::string, std::set<std::string>> vasByNode_;    // node name -> attachment keys
 };
 
 }  // namespace kvol::controller
