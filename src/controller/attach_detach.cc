@@ -10,22 +10,6 @@ namespace {
 constexpr const char* kPvKey = "pv:";
 constexpr const char* kNodeKey = "node:";
 
-bool Finished(const api::Pod& p) {
-  return p.status.phase == "Succeeded" || p.status.phase == "Failed";
-}
-
-std::vector<std::string> ClaimsOf(const api::Pod& pod) {
-  std::vector<std::string> out;
-  for (const auto& v : pod.spec.volumes) {
-    if (v.persistentVolumeClaim) {
-      out.push_back(v.persistentVolumeClaim->claimName);
-    } else if (v.ephemeral) {
-      out.push_back(pod.metadata.name + "-" + v.name);
-    }
-  }
-  return out;
-}
-
 bool HasTaint(const api::Node& n, const std::string& key) {
   return std::any_of(n.spec.taints.begin(), n.spec.taints.end(),
                      [&](const api::Taint& t) { return t.key == key; });
@@ -48,7 +32,7 @@ AttachDetachController::AttachDetachController(store::Store& s, PodInformer& pod
 
 void AttachDetachController::EnqueuePodVolumes(const api::Pod& pod) {
   if (pod.spec.nodeName.empty()) return;
-  for (const auto& claim : ClaimsOf(pod)) {
+  for (const auto& claim : PodClaimNames(pod)) {
     auto c = pvcs_.Get(store::KeyFor("persistentvolumeclaims", pod.metadata.namespace_, claim));
     if (c && !c->obj.spec.volumeName.empty()) queue_.Add(kPvKey + c->obj.spec.volumeName);
   }
@@ -56,7 +40,7 @@ void AttachDetachController::EnqueuePodVolumes(const api::Pod& pod) {
 
 void AttachDetachController::IndexPod(const api::Pod& pod, const std::string& key, bool add) {
   std::lock_guard<std::mutex> lk(mu_);
-  for (const auto& claim : ClaimsOf(pod)) {
+  for (const auto& claim : PodClaimNames(pod)) {
     const std::string ck = store::KeyFor("persistentvolumeclaims", pod.metadata.namespace_, claim);
     if (add) {
       podsByClaim_[ck].insert(key);
@@ -220,7 +204,7 @@ Status AttachDetachController::SyncVolume(const std::string& pvName) {
       auto item = pods_.Get(podKey);
       if (!item) continue;
       const api::Pod& p = item->obj;
-      if (p.spec.nodeName.empty() || Finished(p)) continue;
+      if (p.spec.nodeName.empty() || PodFinished(p)) continue;
       if (p.metadata.deletionTimestamp && NodeOutOfService(p.spec.nodeName)) continue;
       desired[p.spec.nodeName].push_back(item);
     }
@@ -305,8 +289,9 @@ Status AttachDetachController::SyncNode(const std::string& nodeName) {
   if (!n) return Status::Ok();
   store::json want = store::json::array();
   std::vector<std::pair<std::string, std::string>> rows;
-  for (const auto& a : vas_.List()) {
-    if (a->obj.spec.nodeName != nodeName || !a->obj.status.attached) continue;
+  for (const auto& key : Lookup(vasByNode_, nodeName)) {
+    auto a = vas_.Get(key);
+    if (!a || a->obj.spec.nodeName != nodeName || !a->obj.status.attached) continue;
     auto pv = pvs_.Get(store::KeyFor("persistentvolumes", "",
                                      a->obj.spec.source.persistentVolumeName.value_or("")));
     std::string handle = pv && pv->obj.spec.csi ? pv->obj.spec.csi->volumeHandle : "";

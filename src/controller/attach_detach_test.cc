@@ -34,20 +34,6 @@ json BoundClaim(const std::string& name, const std::string& pv,
   return c;
 }
 
-json Pod(const std::string& name, const std::string& claim, const std::string& node = "",
-         const std::string& phase = "Running") {
-  json p = {
-      {"apiVersion", "v1"},
-      {"kind", "Pod"},
-      {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
-      {"spec",
-       {{"containers", {{{"name", "c"}, {"image", "busybox"}}}},
-        {"volumes", {{{"name", "data"}, {"persistentVolumeClaim", {{"claimName", claim}}}}}}}},
-      {"status", {{"phase", phase}}}};
-  if (!node.empty()) p["spec"]["nodeName"] = node;
-  return p;
-}
-
 std::string VAKey(const std::string& pv, const std::string& node) {
   return store::KeyFor("volumeattachments", "", api::VolumeAttachmentName(pv, kDriver, node));
 }
@@ -134,7 +120,7 @@ class AttachDetachTest : public ::testing::Test {
 TEST_F(AttachDetachTest, ReadWriteOnceMovesOnlyAfterTheFirstNodeUnmounted) {
   ASSERT_TRUE(s_.Create(PVKey("pv-1"), BlockPV("pv-1", {"ReadWriteOnce"}, "data")).ok());
   ASSERT_TRUE(s_.Create(PVCKey("data"), BoundClaim("data", "pv-1")).ok());
-  ASSERT_TRUE(s_.Create(PodKey("first"), Pod("first", "data", "node-1")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("first"), PodUsing("first", "data", "Running", "node-1")).ok());
   AttachHarness h(s_);
   h.Run();
   ASSERT_TRUE(h.Attached("pv-1", "node-1"));
@@ -143,7 +129,7 @@ TEST_F(AttachDetachTest, ReadWriteOnceMovesOnlyAfterTheFirstNodeUnmounted) {
             json::parse(R"([{"name":")" + unique + R"(","devicePath":""}])"));
 
   // A second pod on another node waits, and says why.
-  ASSERT_TRUE(s_.Create(PodKey("second"), Pod("second", "data", "node-2")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("second"), PodUsing("second", "data", "Running", "node-2")).ok());
   h.SetInUse("node-1", {unique});
   h.Run();
   EXPECT_FALSE(h.Attached("pv-1", "node-2"));
@@ -174,10 +160,10 @@ TEST_F(AttachDetachTest, SamePodsNodeSharesAndReadOnlyManyAttachesEverywhere) {
   ASSERT_TRUE(s_.Create(PVCKey("rwo"), BoundClaim("rwo", "pv-rwo")).ok());
   ASSERT_TRUE(s_.Create(PVKey("pv-rox"), BlockPV("pv-rox", {"ReadOnlyMany"}, "rox")).ok());
   ASSERT_TRUE(s_.Create(PVCKey("rox"), BoundClaim("rox", "pv-rox", {"ReadOnlyMany"})).ok());
-  ASSERT_TRUE(s_.Create(PodKey("a"), Pod("a", "rwo", "node-1")).ok());
-  ASSERT_TRUE(s_.Create(PodKey("b"), Pod("b", "rwo", "node-1")).ok());
-  ASSERT_TRUE(s_.Create(PodKey("c"), Pod("c", "rox", "node-1")).ok());
-  ASSERT_TRUE(s_.Create(PodKey("d"), Pod("d", "rox", "node-2")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("a"), PodUsing("a", "rwo", "Running", "node-1")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("b"), PodUsing("b", "rwo", "Running", "node-1")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("c"), PodUsing("c", "rox", "Running", "node-1")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("d"), PodUsing("d", "rox", "Running", "node-2")).ok());
   AttachHarness h(s_);
   h.Run();
   EXPECT_TRUE(h.Attached("pv-rwo", "node-1"));
@@ -191,10 +177,10 @@ TEST_F(AttachDetachTest, LocalVolumesAndFinishedPodsNeedNoAttachment) {
   local["spec"]["csi"]["driver"] = "kvol.io/local";
   ASSERT_TRUE(s_.Create(PVKey("pv-l"), local).ok());
   ASSERT_TRUE(s_.Create(PVCKey("l"), BoundClaim("l", "pv-l")).ok());
-  ASSERT_TRUE(s_.Create(PodKey("a"), Pod("a", "l", "node-1")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("a"), PodUsing("a", "l", "Running", "node-1")).ok());
   ASSERT_TRUE(s_.Create(PVKey("pv-1"), BlockPV("pv-1", {"ReadWriteOnce"}, "data")).ok());
   ASSERT_TRUE(s_.Create(PVCKey("data"), BoundClaim("data", "pv-1")).ok());
-  ASSERT_TRUE(s_.Create(PodKey("done"), Pod("done", "data", "node-1", "Succeeded")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("done"), PodUsing("done", "data", "Succeeded", "node-1")).ok());
   AttachHarness h(s_);
   h.Run();
   store::ListOptions lo;
@@ -216,10 +202,10 @@ TEST_F(AttachDetachTest, LocalVolumesAndFinishedPodsNeedNoAttachment) {
 TEST_F(AttachDetachTest, OutOfServiceNodeReleasesAtOnce) {
   ASSERT_TRUE(s_.Create(PVKey("pv-1"), BlockPV("pv-1", {"ReadWriteOnce"}, "data")).ok());
   ASSERT_TRUE(s_.Create(PVCKey("data"), BoundClaim("data", "pv-1")).ok());
-  json dying = Pod("first", "data", "node-1");
+  json dying = PodUsing("first", "data", "Running", "node-1");
   dying["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z";
   ASSERT_TRUE(s_.Create(PodKey("first"), dying).ok());
-  ASSERT_TRUE(s_.Create(PodKey("second"), Pod("second", "data", "node-2")).ok());
+  ASSERT_TRUE(s_.Create(PodKey("second"), PodUsing("second", "data", "Running", "node-2")).ok());
   AttachHarness h(s_);
   h.SetInUse("node-1", {api::UniqueVolumeName(kDriver, "pv-1")});
   h.Run();
@@ -274,7 +260,7 @@ TEST(NodeLifecycle, SilentNodeBecomesUnknownAndComesBack) {
   kvol::testing::FakeStore s;
   ASSERT_TRUE(s.Create(NodeKey("old"), NodeWithHeartbeat("old", "2020-01-01T00:00:00Z")).ok());
   ASSERT_TRUE(s.Create(NodeKey("fresh"), NodeWithHeartbeat("fresh", api::Now())).ok());
-  ASSERT_TRUE(s.Create(PodKey("p"), Pod("p", "x", "old")).ok());
+  ASSERT_TRUE(s.Create(PodKey("p"), PodUsing("p", "x", "Running", "old")).ok());
   LifecycleHarness h(s);
   h.Run();
   json old = s.Get(NodeKey("old"))->value;
@@ -301,8 +287,8 @@ TEST(NodeLifecycle, OutOfServiceNotReadyNodeLosesItsPods) {
       {{"key", kOutOfServiceTaint}, {"value", "nodeshutdown"}, {"effect", "NoExecute"}}};
   ASSERT_TRUE(s.Create(NodeKey("dead"), n).ok());
   ASSERT_TRUE(s.Create(NodeKey("live"), NodeWithHeartbeat("live", api::Now())).ok());
-  ASSERT_TRUE(s.Create(PodKey("gone"), Pod("gone", "x", "dead")).ok());
-  ASSERT_TRUE(s.Create(PodKey("kept"), Pod("kept", "x", "live")).ok());
+  ASSERT_TRUE(s.Create(PodKey("gone"), PodUsing("gone", "x", "Running", "dead")).ok());
+  ASSERT_TRUE(s.Create(PodKey("kept"), PodUsing("kept", "x", "Running", "live")).ok());
   LifecycleHarness h(s);
   h.Run();
   h.Run();
@@ -323,8 +309,8 @@ TEST(SchedulerAccess, ReadWriteOncePodAdmitsOnePodClusterWide) {
   ASSERT_TRUE(s.Create(NodeKey("node-2"), Node("node-2")).ok());
   ASSERT_TRUE(s.Create(PVKey("pv-1"), BlockPV("pv-1", {"ReadWriteOncePod"}, "solo")).ok());
   ASSERT_TRUE(s.Create(PVCKey("solo"), BoundClaim("solo", "pv-1", {"ReadWriteOncePod"})).ok());
-  ASSERT_TRUE(s.Create(PodKey("first"), Pod("first", "solo", "node-1")).ok());
-  ASSERT_TRUE(s.Create(PodKey("second"), Pod("second", "solo", "", "Pending")).ok());
+  ASSERT_TRUE(s.Create(PodKey("first"), PodUsing("first", "solo", "Running", "node-1")).ok());
+  ASSERT_TRUE(s.Create(PodKey("second"), PodUsing("second", "solo", "Pending")).ok());
   SchedulerHarness h(s);
   h.Run();
   json got = s.Get(PodKey("second"))->value;
@@ -356,7 +342,7 @@ TEST(SchedulerAccess, UntoleratedTaintAndAllowedTopologiesFilterNodes) {
       R"([{"matchLabelExpressions":[{"key":"topology.kubernetes.io/zone","values":["b"]}]}])");
   ASSERT_TRUE(s.Create(ClassKey("zoned"), cls).ok());
   ASSERT_TRUE(s.Create(PVCKey("z"), PVC("z", "1Gi", {"ReadWriteOnce"}, std::string("zoned"))).ok());
-  json pinned = Pod("pinned", "z", "", "Pending");
+  json pinned = PodUsing("pinned", "z", "Pending");
   pinned["spec"]["nodeSelector"] = {{"topology.kubernetes.io/zone", "a"}};
   ASSERT_TRUE(s.Create(PodKey("pinned"), pinned).ok());
   SchedulerHarness h(s);
@@ -377,7 +363,7 @@ TEST(SchedulerAccess, UntoleratedTaintAndAllowedTopologiesFilterNodes) {
       "nodeshutdown}.");
   // Without the pin, zone b is chosen for the claim.
   ASSERT_TRUE(s.Delete(PodKey("pinned")).ok());
-  ASSERT_TRUE(s.Create(PodKey("free"), Pod("free", "z", "", "Pending")).ok());
+  ASSERT_TRUE(s.Create(PodKey("free"), PodUsing("free", "z", "Pending")).ok());
   h.Run();
   EXPECT_EQ(
       s.Get(PVCKey("z"))->value["metadata"]["annotations"]["volume.kubernetes.io/selected-node"],

@@ -73,6 +73,21 @@ inline json Node(const std::string& name, bool ready = true,
       {"status", {{"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "False"}}}}}}};
 }
 
+// A pod (namespace default) using claim `claim` as volume "data"; bound to `node` unless "".
+inline json PodUsing(const std::string& name, const std::string& claim,
+                     const std::string& phase = "Running", const std::string& node = "") {
+  json p = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
+      {"spec",
+       {{"containers", {{{"name", "c"}, {"image", "busybox"}}}},
+        {"volumes", {{{"name", "data"}, {"persistentVolumeClaim", {{"claimName", claim}}}}}}}},
+      {"status", {{"phase", phase}}}};
+  if (!node.empty()) p["spec"]["nodeName"] = node;
+  return p;
+}
+
 inline std::string PVKey(const std::string& n) { return store::KeyFor("persistentvolumes", "", n); }
 inline std::string PVCKey(const std::string& n, const std::string& ns = "default") {
   return store::KeyFor("persistentvolumeclaims", ns, n);

@@ -212,20 +212,6 @@ TEST(VolumeIndex, AgreesWithLinearRuleOnRandomInputs) {
 
 // ---- protection -------------------------------------------------------------------------------
 
-json PodUsing(const std::string& name, const std::string& claim,
-              const std::string& phase = "Running", const std::string& node = "") {
-  json p = {
-      {"apiVersion", "v1"},
-      {"kind", "Pod"},
-      {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
-      {"spec",
-       {{"containers", {{{"name", "c"}, {"image", "busybox"}}}},
-        {"volumes", {{{"name", "data"}, {"persistentVolumeClaim", {{"claimName", claim}}}}}}}},
-      {"status", {{"phase", phase}}}};
-  if (!node.empty()) p["spec"]["nodeName"] = node;
-  return p;
-}
-
 struct ProtectionHarness {
   explicit ProtectionHarness(store::Store& s)
       : pvs(s, store::PrefixFor("persistentvolumes")),

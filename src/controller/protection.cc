@@ -15,15 +15,9 @@ ProtectionController::ProtectionController(store::Store& s, PVInformer& pvs, PVC
 
 std::set<std::string> ProtectionController::ClaimsOf(const api::Pod& pod) {
   std::set<std::string> out;
-  if (pod.status.phase == "Succeeded" || pod.status.phase == "Failed") return out;
-  for (const auto& v : pod.spec.volumes) {
-    if (v.persistentVolumeClaim) {
-      out.insert(store::KeyFor("persistentvolumeclaims", pod.metadata.namespace_,
-                               v.persistentVolumeClaim->claimName));
-    } else if (v.ephemeral) {
-      out.insert(store::KeyFor("persistentvolumeclaims", pod.metadata.namespace_,
-                               pod.metadata.name + "-" + v.name));
-    }
+  if (PodFinished(pod)) return out;
+  for (const auto& name : PodClaimNames(pod)) {
+    out.insert(store::KeyFor("persistentvolumeclaims", pod.metadata.namespace_, name));
   }
   return out;
 }

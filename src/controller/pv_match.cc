@@ -128,6 +128,22 @@ std::string ClaimKeyOf(const api::PersistentVolumeClaim& c) {
   return store::KeyFor("persistentvolumeclaims", c.metadata.namespace_, c.metadata.name);
 }
 
+bool PodFinished(const api::Pod& p) {
+  return p.status.phase == "Succeeded" || p.status.phase == "Failed";
+}
+
+std::vector<std::string> PodClaimNames(const api::Pod& pod) {
+  std::vector<std::string> out;
+  for (const auto& v : pod.spec.volumes) {
+    if (v.persistentVolumeClaim) {
+      out.push_back(v.persistentVolumeClaim->claimName);
+    } else if (v.ephemeral) {
+      out.push_back(pod.metadata.name + "-" + v.name);
+    }
+  }
+  return out;
+}
+
 std::string ClaimRefKey(const api::PersistentVolume& v) {
   if (!v.spec.claimRef) return "";
   return store::KeyFor("persistentvolumeclaims", v.spec.claimRef->namespace_,

@@ -7,10 +7,6 @@
 namespace kvol::controller {
 namespace {
 
-bool Terminated(const api::Pod& p) {
-  return p.status.phase == "Succeeded" || p.status.phase == "Failed";
-}
-
 bool NodeReady(const api::Node& n) {
   for (const auto& c : n.status.conditions) {
     if (c.type == "Ready") return c.status == "True";
@@ -38,18 +34,6 @@ std::string UntoleratedTaint(const api::Pod& pod, const api::Node& node) {
   return "";
 }
 
-std::vector<std::string> PodClaimNames(const api::Pod& pod) {
-  std::vector<std::string> out;
-  for (const auto& v : pod.spec.volumes) {
-    if (v.persistentVolumeClaim) {
-      out.push_back(v.persistentVolumeClaim->claimName);
-    } else if (v.ephemeral) {
-      out.push_back(pod.metadata.name + "-" + v.name);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Scheduler::Scheduler(store::Store& s, PodInformer& pods, NodeInformer& nodes, PVCInformer& pvcs,
@@ -75,7 +59,7 @@ void Scheduler::RegisterHandlers() {
   PodInformer::Handlers ph;
   auto track = [this](const PodInformer::ItemPtr& p) {
     bool want =
-        p->obj.spec.nodeName.empty() && !Terminated(p->obj) && !p->obj.metadata.deletionTimestamp;
+        p->obj.spec.nodeName.empty() && !PodFinished(p->obj) && !p->obj.metadata.deletionTimestamp;
     {
       std::lock_guard<std::mutex> lk(mu_);
       if (want) {
@@ -90,7 +74,7 @@ void Scheduler::RegisterHandlers() {
   ph.onUpdate = [this, track](const PodInformer::ItemPtr& old, const PodInformer::ItemPtr& p) {
     track(p);
     // A pod that finished frees its ReadWriteOncePod claims for the pods waiting on them.
-    if (Terminated(p->obj) && !Terminated(old->obj)) EnqueuePending();
+    if (PodFinished(p->obj) && !PodFinished(old->obj)) EnqueuePending();
   };
   ph.onDelete = [this](const PodInformer::ItemPtr& p) {
     {
@@ -169,7 +153,7 @@ Status Scheduler::Sync(const std::string& podKey) {
   auto pod = pods_.Get(podKey);
   if (!pod) return Status::Ok();
   const api::Pod& p = pod->obj;
-  if (!p.spec.nodeName.empty() || Terminated(p) || p.metadata.deletionTimestamp)
+  if (!p.spec.nodeName.empty() || PodFinished(p) || p.metadata.deletionTimestamp)
     return Status::Ok();
   if (!p.spec.schedulerName.empty() && p.spec.schedulerName != "default-scheduler") {
     return Status::Ok();
@@ -209,7 +193,7 @@ Status Scheduler::Sync(const std::string& podKey) {
     if (std::find(modes.begin(), modes.end(), "ReadWriteOncePod") == modes.end()) continue;
     for (const auto& other : pods_.List()) {
       const api::Pod& o = other->obj;
-      if (other->key == podKey || o.spec.nodeName.empty() || Terminated(o) ||
+      if (other->key == podKey || o.spec.nodeName.empty() || PodFinished(o) ||
           o.metadata.namespace_ != p.metadata.namespace_) {
         continue;
       }
@@ -297,7 +281,7 @@ Status Scheduler::Sync(const std::string& podKey) {
   // Fewest pods wins.
   std::map<std::string, int> load;
   for (const auto& other : pods_.List()) {
-    if (!other->obj.spec.nodeName.empty() && !Terminated(other->obj))
+    if (!other->obj.spec.nodeName.empty() && !PodFinished(other->obj))
       load[other->obj.spec.nodeName]++;
   }
   std::string chosen = feasible[0];

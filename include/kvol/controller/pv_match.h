@@ -48,6 +48,11 @@ bool IsVolumeBoundToClaim(const api::PersistentVolume& v, const api::PersistentV
 bool HasAnn(const api::ObjectMeta& m, const char* key);
 std::string ClaimKeyOf(const api::PersistentVolumeClaim& c);  // store key
 std::string ClaimRefKey(const api::PersistentVolume& v);      // store key of claimRef, or ""
+// A pod that has finished (phase Succeeded or Failed) uses no volume any more.
+bool PodFinished(const api::Pod& p);
+// The names of the claims a pod uses, in its namespace: persistentVolumeClaim volumes and the
+// claims of generic ephemeral volumes (<pod>-<volume>), in spec order.
+std::vector<std::string> PodClaimNames(const api::Pod& pod);
 
 // A node as the rules see it: its name and labels (kubernetes.io/hostname is implied).
 struct NodeInfo {
