@@ -1,5 +1,6 @@
 // Exec: posix_spawnp with piped stdin/stdout/stderr, a poll loop, and a timeout.
 #include "kvol/os/exec.h"
+#include "kvol/os/spawn.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -36,19 +37,6 @@ Status MakePipe(Pipe& p) {
 void SetNonBlock(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 // RAII for the spawn attribute objects.
-struct SpawnSetup {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-  }
-};
-
 // Blocks SIGPIPE in this thread while we write the child's stdin (a child that exits without
 // reading it must give EPIPE, not kill the agent), and swallows a SIGPIPE raised meanwhile.
 class SigpipeGuard {
@@ -114,22 +102,14 @@ Result<ExecResult> Exec(const std::vector<std::string>& argv, const ExecOptions&
   KVOL_RETURN_IF_ERROR(MakePipe(out));
   KVOL_RETURN_IF_ERROR(MakePipe(err));
 
-  SpawnSetup s;
+  // Every signal at its default in the child (SIGPIPE, SIGTERM... even if ignored here), and its
+  // own process group, so a timeout kills what the child started too.
+  SpawnSetup s(/*newProcessGroup=*/true);
   posix_spawn_file_actions_adddup2(&s.fa, in.r.get(), 0);
   posix_spawn_file_actions_adddup2(&s.fa, out.w.get(), 1);
   posix_spawn_file_actions_adddup2(&s.fa, err.w.get(), 2);
   posix_spawn_file_actions_addclosefrom_np(&s.fa, 3);  // fds some thread opened without CLOEXEC
   if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&s.fa, opts.cwd.c_str());
-  sigset_t empty, def;
-  sigemptyset(&empty);
-  sigfillset(
-      &def);  // every signal at its default: SIGPIPE, SIGTERM, SIGINT... even if ignored here
-  posix_spawnattr_setsigmask(&s.attr, &empty);
-  posix_spawnattr_setsigdefault(&s.attr, &def);
-  // Its own process group, so a timeout kills what the child started too.
-  posix_spawnattr_setpgroup(&s.attr, 0);
-  posix_spawnattr_setflags(&s.attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));

@@ -43,6 +43,7 @@
 #include "kvol/os/exec.h"
 #include "kvol/os/fs.h"
 #include "kvol/os/mount.h"
+#include "kvol/os/spawn.h"
 #include "kvol/runtime/runtime.h"
 #include "src/runtime/oci_spec.h"
 #include "src/runtime/quick_file.h"
@@ -304,24 +305,13 @@ Result<SpawnedShim> CrunRuntime::SpawnShim(const ContainerConfig& c, const Meta&
   std::vector<char*> cargv;
   for (std::string& s : argv) cargv.push_back(s.data());
   cargv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, shimLog.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-  if (!TraceOn()) posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_adddup2(&fa, readyW, 3);
-  posix_spawnattr_t at;
-  posix_spawnattr_init(&at);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  os::SpawnSetup sp(/*newProcessGroup=*/false);
+  posix_spawn_file_actions_addopen(&sp.fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&sp.fa, 1, shimLog.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
+  if (!TraceOn()) posix_spawn_file_actions_adddup2(&sp.fa, 1, 2);
+  posix_spawn_file_actions_adddup2(&sp.fa, readyW, 3);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, opts_.selfExe.c_str(), &fa, &at, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
+  int rc = ::posix_spawn(&pid, opts_.selfExe.c_str(), &sp.fa, &sp.attr, cargv.data(), environ);
   if (rc != 0) return Internal("spawn shim " + opts_.selfExe + ": " + std::strerror(rc));
   // Our child: it stays a zombie until reaped, so the pidfd names it even if it exited already.
   return SpawnedShim{pid, PidfdOpen(pid)};

@@ -8,6 +8,7 @@
 // exit file atomically; exit. Start failures (crun run failing) give reason StartError, exit code
 // 128 and crun's error text as message.
 #include "kvol/runtime/shim.h"
+#include "kvol/os/spawn.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -101,28 +102,15 @@ int StatusToCode(int wstatus) {
 // posix_spawn of crun with stdin /dev/null, stdout/stderr as given, in its own process group,
 // with default signal dispositions and an empty signal mask. Returns the pid or -errno.
 pid_t SpawnCrun(const std::vector<std::string>& argv, int outFd, int errFd) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, outFd, 1);
-  posix_spawn_file_actions_adddup2(&fa, errFd, 2);
-  posix_spawnattr_t at;
-  posix_spawnattr_init(&at);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  posix_spawnattr_setpgroup(&at, 0);
-  posix_spawnattr_setflags(&at,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  os::SpawnSetup s(/*newProcessGroup=*/true);
+  posix_spawn_file_actions_addopen(&s.fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&s.fa, outFd, 1);
+  posix_spawn_file_actions_adddup2(&s.fa, errFd, 2);
   std::vector<char*> cargv;
   for (const std::string& s : argv) cargv.push_back(const_cast<char*>(s.c_str()));
   cargv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0].c_str(), &fa, &at, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
+  int rc = posix_spawnp(&pid, argv[0].c_str(), &s.fa, &s.attr, cargv.data(), environ);
   return rc == 0 ? pid : -rc;
 }
 

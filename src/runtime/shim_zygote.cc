@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "kvol/os/fs.h"
+#include "kvol/os/spawn.h"
 #include "kvol/runtime/shim.h"
 #include "src/runtime/shim_protocol.h"
 
@@ -209,25 +210,17 @@ std::unique_ptr<ShimZygote> ShimZygote::Start(const std::string& exe, std::strin
     *why = std::string("socketpair: ") + std::strerror(errno);
     return nullptr;
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-  posix_spawnattr_t at;
-  posix_spawnattr_init(&at);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &all);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::string a0 = exe, a1 = kShimSubcommand, a2 = kShimZygote;
   char* argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &at, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
+  int rc;
+  {
+    os::SpawnSetup sp(/*newProcessGroup=*/false);
+    posix_spawn_file_actions_addopen(&sp.fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&sp.fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&sp.fa, sv[1], 3);
+    rc = ::posix_spawn(&pid, exe.c_str(), &sp.fa, &sp.attr, argv, environ);
+  }
   ::close(sv[1]);
   if (rc != 0) {
     ::close(sv[0]);
