@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ class ServeProcess {
     posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     std::vector<std::string> args = {kvol,    "serve",    "--data-dir",
                                      dataDir, "--listen", "127.0.0.1:0"};
+    // KVOL_BENCH_SERVE_ARGS: more serve flags, space-separated (A/B runs of one flag).
+    if (const char* extra = std::getenv("KVOL_BENCH_SERVE_ARGS")) {
+      std::istringstream in(extra);
+      for (std::string a; in >> a;) args.push_back(a);
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

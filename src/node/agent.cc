@@ -16,6 +16,7 @@
 #include "kvol/api/meta.h"
 #include "kvol/image/image_store.h"
 #include "kvol/node/volume_manager.h"
+#include "kvol/os/cgroup_tuning.h"
 #include "kvol/os/fs.h"
 #include "kvol/os/mount.h"
 #include "kvol/runtime/runtime.h"
@@ -111,6 +112,15 @@ Status Agent::Impl::Start() {
   cfg.caFile = o.certificateAuthority;
 
   Trace("agent", "start");
+  if (!o.protectKernelDefaults) {
+    auto tuned = os::FavorCgroupDynamicModifications();
+    if (!tuned.ok()) {
+      Log("leaving cgroup2 as it is: " + tuned.status().message());
+    } else if (!tuned->empty()) {
+      Log("set the cgroup2 option favordynmods on " + *tuned +
+          " (faster container starts; --protect-kernel-defaults leaves it alone)");
+    }
+  }
   HostInfo host = ReadHostInfo(o.dataDir, o.crunPath);
   Trace("agent", "host info");
   localDriver = std::make_unique<driver::LocalNodeDriver>(o.dataDir);

@@ -16,19 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include "kvol/common/trace.h"
 #include "pod_worker_pool.h"
 
 namespace kvol::node {
 
-// KVOL_NODE_TRACE=1: one stderr line per step of a pod's start, with a monotonic time in ms.
-inline void Trace(const std::string& uid, const char* what) {
-  static const bool on = std::getenv("KVOL_NODE_TRACE") != nullptr;
-  if (!on) return;
-  auto ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
-          .count();
-  std::fprintf(stderr, "kvol node trace: %.3f %s %s\n", ms, uid.c_str(), what);
-}
+// KVOL_NODE_TRACE=1 timeline (kvol/common/trace.h).
+inline void Trace(const std::string& uid, const char* what) { NodeTrace(uid, what); }
 
 struct PodWorkers::Worker {
   using Clock = std::chrono::steady_clock;

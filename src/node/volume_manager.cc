@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "kvol/common/trace.h"
 #include "kvol/os/fs.h"
 #include "kvol/os/mount.h"
 #include "volume_manager_state.h"
@@ -205,7 +206,9 @@ struct VolumeManager::Impl {
     req.podDir = PodDir(op.uid);
     req.objects = opts.objects;
     req.node = &opts.node;
-    return op.plugin->SetUp(req);
+    auto r = op.plugin->SetUp(req);
+    NodeTrace(op.uid, "volume " + op.volume + " set up");
+    return r;
   }
 
   void ApplySetUp(const SetUpOp& op, const Result<volume::MountedVolume>& r, Notifications& n) {

@@ -174,7 +174,10 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
+namespace {
+
+Status WriteAndRename(const std::string& path, const std::string& content, unsigned mode,
+                      bool sync) {
   const std::string dir = DirName(path);
   const size_t slash = path.rfind('/');
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
@@ -199,14 +202,25 @@ Status WriteFileAtomic(const std::string& path, const std::string& content, unsi
     off += static_cast<size_t>(n);
   }
   if (::fchmod(f.get(), mode) != 0) return fail(ErrnoStatus("chmod", tmp, errno));
-  if (::fsync(f.get()) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
+  if (sync && ::fsync(f.get()) != 0) return fail(ErrnoStatus("fsync", tmp, errno));
   if (::close(f.release()) != 0) return fail(ErrnoStatus("close", tmp, errno));
   if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(ErrnoStatus("rename", path, errno));
+  if (!sync) return Status::Ok();
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return ErrnoStatus("open", dir, errno);
   Fd d(dfd);
   if (::fsync(d.get()) != 0) return ErrnoStatus("fsync", dir, errno);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode) {
+  return WriteAndRename(path, content, mode, /*sync=*/true);
+}
+
+Status ReplaceFile(const std::string& path, const std::string& content, unsigned mode) {
+  return WriteAndRename(path, content, mode, /*sync=*/false);
 }
 
 Status MakeSparseFile(const std::string& path, int64_t sizeBytes) {

@@ -54,6 +54,19 @@ TEST(FsTest, WriteFileAtomicReplacesWithModeAndLeavesNoTemp) {
   EXPECT_EQ(st.code(), Code::kNotFound);
 }
 
+TEST(FsTest, ReplaceFileReplacesWithModeAndLeavesNoTemp) {
+  Scratch s;
+  const std::string p = s / "vol_data.json";
+  ASSERT_TRUE(ReplaceFile(p, "{}", 0600).ok());
+  ASSERT_TRUE(ReplaceFile(p, "{\"a\":1}").ok());
+  EXPECT_EQ(*ReadFile(p), "{\"a\":1}");
+  EXPECT_EQ(ModeOf(p), 0644u);
+  ASSERT_TRUE(RemoveTreeOneFs(p).ok());
+  EXPECT_TRUE(::rmdir(s.path().c_str()) == 0) << "a temporary file was left behind";
+  ASSERT_TRUE(MakeDirs(s.path(), 0700).ok());
+  EXPECT_EQ(ReplaceFile(s / "missing-dir/f", "x").code(), Code::kNotFound);
+}
+
 TEST(FsTest, ReadFileMissingIsNotFound) {
   Scratch s;
   auto r = ReadFile(s / "nope");

@@ -40,6 +40,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kvol/common/trace.h"
 #include "kvol/os/exec.h"
 #include "kvol/os/fs.h"
 #include "kvol/os/mount.h"
@@ -50,7 +51,6 @@
 #include "src/runtime/sandbox.h"
 #include "src/runtime/shim_protocol.h"
 #include "src/runtime/shim_zygote.h"
-#include "src/runtime/trace.h"
 
 extern char** environ;
 
@@ -98,6 +98,7 @@ class CrunRuntime final : public Runtime {
     crunRoot_ = opts_.dataDir + "/run/crun";
     metaRoot_ = opts_.dataDir + "/run/containers";
     wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    pool_ = std::make_unique<SandboxPool>(opts_.dataDir + "/run/sandbox-spare");
     // Started now, so that the first container's shim is already a fork away.
     Zygote();
     AdoptRunningShims();
@@ -105,6 +106,7 @@ class CrunRuntime final : public Runtime {
   }
 
   ~CrunRuntime() override {
+    pool_->Close();
     stopping_ = true;
     Wake();
     watcher_.join();
@@ -118,7 +120,7 @@ class CrunRuntime final : public Runtime {
     KVOL_RETURN_IF_ERROR(EnsureSharedDataDir());
     std::lock_guard<std::mutex> l(sandboxMu_);
     const std::string dir = podDir + "/sandbox";
-    KVOL_RETURN_IF_ERROR(MakeSandboxNamespaces(dir, hostname));
+    KVOL_RETURN_IF_ERROR(pool_->Take(dir, hostname));
     return Sandbox{podUid, dir + "/net", dir + "/ipc", dir + "/uts"};
   }
 
@@ -172,6 +174,7 @@ class CrunRuntime final : public Runtime {
   std::mutex sharedMu_;
   bool shared_ = false;
   std::mutex sandboxMu_;
+  std::unique_ptr<SandboxPool> pool_;   // spare sandboxes under DIR/run (made once DIR is shared)
   std::mutex mu_;                       // guards tracked_ and onExit_
   std::map<int, std::string> tracked_;  // shim pidfd -> container id
   std::function<void(const std::string&)> onExit_;
@@ -202,6 +205,7 @@ Status CrunRuntime::EnsureSharedDataDir() {
 }
 
 Status CrunRuntime::ReleaseDataDir() {
+  pool_->Close();  // its spare is mounted below DIR
   std::lock_guard<std::mutex> l(sharedMu_);
   auto mounts = os::ReadMountInfo();
   if (!mounts.ok()) return mounts.status();
@@ -291,7 +295,7 @@ Result<SpawnedShim> CrunRuntime::SpawnShim(const ContainerConfig& c, const Meta&
     int logFd = ::open(shimLog.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (logFd < 0) return Internal(Errno("open " + shimLog));
     // Traced: the shim's lines (stderr) join the agent's timeline.
-    auto r = z->Spawn(args, logFd, TraceOn() ? 2 : logFd, readyW);
+    auto r = z->Spawn(args, logFd, NodeTraceOn() ? 2 : logFd, readyW);
     ::close(logFd);
     if (r.ok()) return *r;
     DropZygote(z, r.status().message());
@@ -308,7 +312,7 @@ Result<SpawnedShim> CrunRuntime::SpawnShim(const ContainerConfig& c, const Meta&
   os::SpawnSetup sp(/*newProcessGroup=*/false);
   posix_spawn_file_actions_addopen(&sp.fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&sp.fa, 1, shimLog.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0640);
-  if (!TraceOn()) posix_spawn_file_actions_adddup2(&sp.fa, 1, 2);
+  if (!NodeTraceOn()) posix_spawn_file_actions_adddup2(&sp.fa, 1, 2);
   posix_spawn_file_actions_adddup2(&sp.fa, readyW, 3);
   pid_t pid = -1;
   int rc = ::posix_spawn(&pid, opts_.selfExe.c_str(), &sp.fa, &sp.attr, cargv.data(), environ);
@@ -350,7 +354,7 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
     return Invalid("container " + c.id + ": containerDir, imageRootfs and logPath are required");
   }
   KVOL_RETURN_IF_ERROR(EnsureSharedDataDir());
-  RtTrace(c.id, "rt start");
+  NodeTrace(c.id, "rt start");
   const std::string md = MetaDir(c.id);
   if (os::Exists(md + "/meta.json")) {
     return AlreadyExists("container \"" + c.id + "\" already exists");
@@ -390,14 +394,14 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
     (void)a, (void)b, (void)d;
     return st;
   };
-  RtTrace(c.id, "rt dirs made");
+  NodeTrace(c.id, "rt dirs made");
   const std::string ovl =
       "lowerdir=" + c.imageRootfs + ",upperdir=" + m.layer + "/upper,workdir=" + m.layer + "/work";
   if (::mount("overlay", m.rootfs.c_str(), "overlay", 0, ovl.c_str()) != 0) {
     return fail(Internal(Errno("mount overlay on " + m.rootfs)));
   }
   mounted = true;
-  RtTrace(c.id, "rt overlay mounted");
+  NodeTrace(c.id, "rt overlay mounted");
   rlimit nofile{};
   ::getrlimit(RLIMIT_NOFILE, &nofile);
   json spec = BuildOciSpec(c, m.rootfs, nofile.rlim_max);
@@ -417,9 +421,9 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
     ::close(ready[0]);
     return fail(Internal(Errno("dup")));
   }
-  RtTrace(c.id, "rt bundle written");
+  NodeTrace(c.id, "rt bundle written");
   auto shim = SpawnShim(c, m, ready[1]);
-  RtTrace(c.id, "rt shim spawned");
+  NodeTrace(c.id, "rt shim spawned");
   ::close(ready[1]);
   if (!shim.ok()) {
     ::close(ready[0]);
@@ -427,7 +431,7 @@ Status CrunRuntime::Start(const ContainerConfig& c) {
   }
   Track(c.id, shim->pid, shim->pidfd);
   st = WaitReady(ready[0], shim->pid, c.id);
-  RtTrace(c.id, "rt ready");
+  NodeTrace(c.id, "rt ready");
   ::close(ready[0]);
   return st;
 }

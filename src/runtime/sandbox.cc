@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "kvol/os/fs.h"
 
@@ -52,6 +53,38 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
   ::_exit(0);
 }
 
+bool IsSandbox(const std::string& dir) {
+  bool all = true;
+  for (const char* n : kNames) all = all && IsNamespaceFile(dir + "/" + n);
+  return all;
+}
+
+// Sets the hostname of the UTS namespace bind-mounted at `utsFile`, from a thread of its own
+// (setns changes the calling thread only; the thread ends right after).
+Status SetHostnameIn(const std::string& utsFile, const std::string& hostname) {
+  Status st;
+  std::thread t([&] {
+    int fd = ::open(utsFile.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      st = Internal(Errno("open " + utsFile));
+      return;
+    }
+    if (::setns(fd, CLONE_NEWUTS) != 0) {
+      st = Internal(Errno("join " + utsFile));
+    } else if (::sethostname(hostname.data(), hostname.size()) != 0) {
+      st = Internal(Errno("sethostname " + hostname));
+    }
+    ::close(fd);
+  });
+  t.join();
+  return st;
+}
+
+std::string ParentOf(const std::string& p) {
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos || slash == 0 ? "/" : p.substr(0, slash);
+}
+
 }  // namespace
 
 bool IsNamespaceFile(const std::string& path) {
@@ -60,9 +93,7 @@ bool IsNamespaceFile(const std::string& path) {
 }
 
 Status MakeSandboxNamespaces(const std::string& dir, const std::string& hostname) {
-  bool all = true;
-  for (const char* n : kNames) all = all && IsNamespaceFile(dir + "/" + n);
-  if (all) return Status::Ok();
+  if (IsSandbox(dir)) return Status::Ok();
   // A half-made sandbox (an earlier failure): start over.
   KVOL_RETURN_IF_ERROR(RemoveSandboxNamespaces(dir));
   KVOL_RETURN_IF_ERROR(os::MakeDirs(dir, 0700));
@@ -134,6 +165,72 @@ Status RemoveSandboxNamespaces(const std::string& dir) {
   }
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Internal(Errno("remove " + dir));
   return Status::Ok();
+}
+
+SandboxPool::SandboxPool(std::string spareDir) : spareDir_(std::move(spareDir)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+SandboxPool::~SandboxPool() { Close(); }
+
+void SandboxPool::Close() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> l(mu_);
+  ready_ = false;
+  Status st = RemoveSandboxNamespaces(spareDir_);
+  (void)st;
+}
+
+Status SandboxPool::Take(const std::string& dir, const std::string& hostname) {
+  if (IsSandbox(dir)) return Status::Ok();
+  if (hostname.size() > 64) return Invalid("hostname longer than 64 characters: " + hostname);
+  std::unique_lock<std::mutex> l(mu_);
+  Status st = Unavailable("no spare sandbox");
+  if (ready_) {
+    ready_ = false;
+    // A half-made sandbox of an earlier attempt goes first; rename needs the parent.
+    st = RemoveSandboxNamespaces(dir);
+    if (st.ok()) st = os::MakeDirs(ParentOf(dir), 0755);
+    if (st.ok() && ::rename(spareDir_.c_str(), dir.c_str()) != 0) {
+      st = Internal(Errno("move " + spareDir_ + " to " + dir));
+      Status drop = RemoveSandboxNamespaces(spareDir_);
+      (void)drop;
+    } else if (st.ok() && !hostname.empty()) {
+      st = SetHostnameIn(dir + "/uts", hostname);
+      if (!st.ok()) {
+        Status drop = RemoveSandboxNamespaces(dir);
+        (void)drop;
+      }
+    }
+  }
+  if (!closed_) {
+    want_ = true;
+    cv_.notify_all();
+  }
+  l.unlock();
+  if (st.ok()) return st;
+  return MakeSandboxNamespaces(dir, hostname);
+}
+
+void SandboxPool::Run() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [this] { return closed_ || (want_ && !ready_); });
+    if (closed_) return;
+    want_ = false;
+    l.unlock();
+    // Leftovers (a dead agent's spare, a failed attempt) first.
+    Status st = RemoveSandboxNamespaces(spareDir_);
+    if (st.ok()) st = MakeSandboxNamespaces(spareDir_, "");
+    l.lock();
+    // On failure the next Take makes its sandbox on the spot and asks again.
+    ready_ = st.ok();
+  }
 }
 
 }  // namespace kvol::runtime

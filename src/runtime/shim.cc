@@ -29,13 +29,13 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include "kvol/common/trace.h"
 #include "kvol/os/fs.h"
 #include "kvol/runtime/cri_log.h"
 #include "src/runtime/cri_time.h"
 #include "src/runtime/quick_file.h"
 #include "src/runtime/shim_protocol.h"
 #include "src/runtime/shim_zygote.h"
-#include "src/runtime/trace.h"
 
 extern char** environ;
 
@@ -181,7 +181,7 @@ int ShimMain(int argc, char** argv) {
                  "--pid PIDFILE [--crun PATH] [--ready-fd N]  |  __shim --zygote\n");
     return 2;
   }
-  RtTrace(a.id, "shim main");
+  NodeTrace(a.id, "shim main");
   // Signals: handlers (not SIG_IGN, which crun and the container would inherit) so that a
   // SIGTERM/SIGINT/SIGHUP does not kill the shim and a gone reader gives EPIPE, not death.
   struct sigaction sa {};
@@ -223,7 +223,7 @@ int ShimMain(int argc, char** argv) {
   // `crun run --detach` = create + start in one crun process: it returns once the container's
   // process runs (exit 0) or failed to (crun's error text in crunLog), leaving the container to
   // us, its subreaper.
-  RtTrace(a.id, "shim crun spawn");
+  NodeTrace(a.id, "shim crun spawn");
   pid_t run = SpawnCrun({a.crun, "--root", a.root, "--log=file:" + crunLog, "run", "--detach",
                          "--bundle", a.bundle, "--pid-file", ctrPidFile, a.id},
                         outP[1], errP[1]);
@@ -231,7 +231,7 @@ int ShimMain(int argc, char** argv) {
   ::close(errP[1]);
   if (run < 0) return StartFailed(a, "exec " + a.crun + ": " + strerror(-run));
   int rws = WaitFor(run, reaped);
-  RtTrace(a.id, "shim crun exited");
+  NodeTrace(a.id, "shim crun exited");
   if (StatusToCode(rws) != 0) {
     // What crun's child wrote to the pipes before failing is crun's message again: not the
     // container's output, so it stays out of the log.
@@ -248,7 +248,7 @@ int ShimMain(int argc, char** argv) {
     if (!s.ok()) Logf("writing the started file: " + s.ToString());
   }
   Ready(a, kReadyOk);
-  RtTrace(a.id, "shim ready sent");
+  NodeTrace(a.id, "shim ready sent");
 
   // Copy the pipes until the container has exited and both pipes are at EOF (every process
   // holding them is gone; the pid namespace dies with its init). SIGCHLD through a signalfd.

@@ -38,6 +38,7 @@ std::vector<ComponentStart> DefaultComponents() {
     o.allowedHostPaths = ctx.options->allowedHostPaths;
     o.blockPool = ctx.options->blockPool;
     o.heartbeatSeconds = ctx.options->nodeStatusUpdateFrequencySeconds;
+    o.protectKernelDefaults = ctx.options->protectKernelDefaults;
     auto agent = std::make_shared<node::Agent>(o);
     KVOL_RETURN_IF_ERROR(agent->Start());
     return std::function<void()>([agent] { agent->Stop(true); });

@@ -292,7 +292,8 @@ class PvcPlugin : public Plugin {
             req.node->dataDir + "/plugins/" + kPluginDir + "/" + pvName + "/globalmount";
       }
       // Written before anything is mounted, so TearDown can undo a SetUp that stopped half-way.
-      KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(volDir + "/" + kVolData, ToJson(vd).dump()));
+      // Not fsync'd (as the kubelet): after a machine crash nothing it describes is mounted.
+      KVOL_RETURN_IF_ERROR(os::ReplaceFile(volDir + "/" + kVolData, ToJson(vd).dump()));
       auto published = os::IsMountPoint(target);
       if (*vd.attachRequired && !(published.ok() && *published)) {
         KVOL_RETURN_IF_ERROR(
@@ -339,7 +340,7 @@ class PvcPlugin : public Plugin {
                                 "\": its volume source is not supported on this node (csi, "
                                 "hostPath and local are)");
     }
-    KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(volDir + "/" + kVolData, ToJson(vd).dump()));
+    KVOL_RETURN_IF_ERROR(os::ReplaceFile(volDir + "/" + kVolData, ToJson(vd).dump()));
     if (mv.block) {
       struct stat st;
       if (::stat(src.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) {

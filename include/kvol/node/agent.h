@@ -48,6 +48,10 @@ struct NodeOptions {
   std::string selfExe;
   std::string crunPath = "crun";
   int heartbeatSeconds = 10;
+  // --protect-kernel-defaults: leave the host's kernel settings as they are. Otherwise Start sets
+  // the cgroup2 option `favordynmods` (kvol/os/cgroup_tuning.h), which takes an RCU grace period
+  // (a few ms idle, tens under load) off every container start.
+  bool protectKernelDefaults = false;
 };
 
 class Agent {

@@ -27,6 +27,10 @@ Status RemoveTreeOneFs(const std::string& root);
 Result<std::string> ReadFile(const std::string& path);
 // Write to a temp file in the same directory, fsync, chmod `mode`, rename over `path`.
 Status WriteFileAtomic(const std::string& path, const std::string& content, unsigned mode = 0644);
+// The same without the fsyncs: a reader sees the old or the new content, never a part, even if
+// this process dies half-way; after a machine crash the file may hold either, or nothing. For
+// state that means nothing after a reboot (what is mounted where: the mounts are gone too).
+Status ReplaceFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 // Creates (or extends) a sparse file of `sizeBytes` (ftruncate; never shrinks).
 Status MakeSparseFile(const std::string& path, int64_t sizeBytes);
 // True when `path` exists (lstat: a dangling symlink exists).

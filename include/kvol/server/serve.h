@@ -40,6 +40,7 @@ struct ServeOptions {
   // --node-monitor-grace-period); the local agent heartbeats every nodeStatusUpdateFrequency.
   double nodeMonitorGracePeriodSeconds = 40;
   int nodeStatusUpdateFrequencySeconds = 10;
+  bool protectKernelDefaults = false;  // the local node agent's --protect-kernel-defaults
 };
 
 // What in-process components (controllers, the node agent) get when the API serves.
