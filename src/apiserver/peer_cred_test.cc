@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace kvol::apiserver {
@@ -38,6 +39,58 @@ TEST(PeerCred, FindsTheUidOfTheClientEndOfALoopbackConnection) {
   close(acc);
   close(cli);
   close(srv);
+}
+
+// The uid is the one of the process owning the client end, not ours: a child that drops to
+// nobody (65534) connects and keeps its socket open until told to go.
+TEST(PeerCred, FindsAnotherUsersClientEnd) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  int srv = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(srv, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(srv, 1), 0);
+  a.sin_port = htons(PortOf(srv));
+  int report[2], hold[2];
+  ASSERT_EQ(pipe(report), 0);
+  ASSERT_EQ(pipe(hold), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(report[0]);
+    close(hold[1]);
+    uint16_t port = 0;
+    if (setgid(65534) == 0 && setuid(65534) == 0) {
+      int cli = socket(AF_INET, SOCK_STREAM, 0);
+      if (cli >= 0 && connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        port = PortOf(cli);
+      }
+    }
+    if (write(report[1], &port, sizeof port) != sizeof port) _exit(1);
+    char c;
+    if (read(hold[0], &c, 1) < 0) _exit(1);
+    _exit(0);
+  }
+  close(report[1]);
+  close(hold[0]);
+  uint16_t port = 0;
+  ASSERT_EQ(read(report[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
+  int acc = accept(srv, nullptr, nullptr);
+  auto uid = LoopbackPeerUid("127.0.0.1", port, "127.0.0.1", PortOf(srv));
+  // The same connection as a dual-stack listener reports it.
+  auto mapped = LoopbackPeerUid("::ffff:127.0.0.1", port, "::ffff:127.0.0.1", PortOf(srv));
+  close(hold[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(report[0]);
+  close(acc);
+  close(srv);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(uid.has_value());
+  EXPECT_EQ(*uid, 65534u);
+  ASSERT_TRUE(mapped.has_value());
+  EXPECT_EQ(*mapped, 65534u);
 }
 
 TEST(PeerCred, LoopbackAddresses) {

@@ -3,11 +3,13 @@
 // kubectl (client-go) never sends its bearer token over plain http (kubernetes/kubectl#744), and
 // DESIGN.md's contract serves plain http on loopback. So on loopback kvol authenticates the peer
 // the way a Unix socket would: by the uid of the process that owns the client end of the
-// connection, read from the kernel's socket table (/proc/net/tcp and /proc/net/tcp6). A request
-// from the server's own uid (or root) without a token is accepted; anyone else needs the token; a
-// wrong token is always refused.
+// connection, asked of the kernel by an exact sock_diag lookup of that connection
+// (NETLINK_SOCK_DIAG, tens of microseconds; /proc/net/tcp and /proc/net/tcp6 are read only when the
+// kernel has no TCP sock_diag: that walks the whole socket hash table, milliseconds per call). A
+// request from the server's own uid (or root) without a token is accepted; anyone else needs the
+// token; a wrong token is always refused.
 //
-// Thread safety: stateless; reads /proc on every call (a few hundred microseconds).
+// Thread safety: stateless; one netlink socket per call.
 #pragma once
 
 #include <sys/types.h>
