@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
 #include <random>
 
 namespace kvol::controller {
@@ -74,6 +75,8 @@ namespace {
 thread_local bool tlsAssuming = false;
 const std::string kPVPrefix = "/registry/persistentvolumes/";
 const std::string kPVCPrefix = "/registry/persistentvolumeclaims/";
+// Staged writes per pipelined TxnBatch (see FlushReady).
+constexpr size_t kFlushChunk = 1000;
 bool StartsWith(const std::string& s, const std::string& p) {
   return s.compare(0, p.size(), p) == 0;
 }
@@ -149,46 +152,99 @@ void Binder::Run() {
   }
 }
 
-void Binder::Assume(const store::Object& o, bool deleted) {
-  tlsAssuming = true;
-  if (StartsWith(o.key, kPVPrefix)) {
-    deleted ? pvs_.AssumeDeleted(o) : pvs_.Assume(o);
-  } else if (StartsWith(o.key, kPVCPrefix)) {
-    deleted ? pvcs_.AssumeDeleted(o) : pvcs_.Assume(o);
-  }
-  tlsAssuming = false;
+// Writes are committed in chunks while the pass goes on: once kFlushChunk writes are staged, they
+// go to the store on a helper thread (one TxnBatch, one fsync) while this thread syncs further keys
+// and assumes the previous chunk's results. Each Txn is still all or nothing, no result is assumed
+// before its chunk is durable, and chunks commit in order. The informers' BeginWrites brackets
+// keep the watch from decoding these writes a second time.
+void Binder::FlushReady(Pass& pass) {
+  if (pass.writes.size() - pass.submitted >= kFlushChunk) Advance(pass);
 }
 
 void Binder::Flush(Pass& pass) {
-  if (pass.writes.empty()) return;
-  std::vector<std::vector<store::Op>> txns;
-  txns.reserve(pass.writes.size());
-  std::vector<std::vector<std::string>> opKeys(pass.writes.size());
-  for (size_t i = 0; i < pass.writes.size(); ++i) {
-    for (const auto& op : pass.writes[i].ops) opKeys[i].push_back(op.key);
-    txns.push_back(std::move(pass.writes[i].ops));
+  Advance(pass);
+  if (pass.pending.valid()) {
+    std::vector<Result<store::TxnResult>> results = pass.pending.get();
+    Install(pass, pass.pendingFrom, results);
   }
-  std::vector<Result<store::TxnResult>> results = store_.TxnBatch(std::move(txns));
-  for (size_t i = 0; i < results.size(); ++i) {
+  // Changes others made meanwhile (seen on the watch) are fetched now, and re-queue their keys.
+  pvs_.EndWrites(pass.pvKeys);
+  pvcs_.EndWrites(pass.pvcKeys);
+  pass.pvKeys.clear();
+  pass.pvcKeys.clear();
+  pass.opKeys.clear();
+  pass.writes.clear();
+  pass.submitted = pass.pendingFrom = 0;
+}
+
+void Binder::Advance(Pass& pass) {
+  std::vector<Result<store::TxnResult>> done;
+  const size_t doneFrom = pass.pendingFrom;
+  const bool hadPending = pass.pending.valid();
+  if (hadPending) done = pass.pending.get();  // chunks commit one after another, in order
+  const size_t from = pass.submitted, to = pass.writes.size();
+  if (from < to) {
+    std::vector<std::string> pvKeys, pvcKeys;
+    std::vector<std::vector<store::Op>> txns;
+    txns.reserve(to - from);
+    pass.opKeys.resize(to);
+    for (size_t i = from; i < to; ++i) {
+      for (const auto& op : pass.writes[i].ops) {
+        pass.opKeys[i].push_back(op.key);
+        if (StartsWith(op.key, kPVPrefix)) {
+          pvKeys.push_back(op.key);
+        } else if (StartsWith(op.key, kPVCPrefix)) {
+          pvcKeys.push_back(op.key);
+        }
+      }
+      txns.push_back(std::move(pass.writes[i].ops));
+    }
+    pvs_.BeginWrites(pvKeys);
+    pvcs_.BeginWrites(pvcKeys);
+    pass.pvKeys.insert(pass.pvKeys.end(), pvKeys.begin(), pvKeys.end());
+    pass.pvcKeys.insert(pass.pvcKeys.end(), pvcKeys.begin(), pvcKeys.end());
+    pass.pending = std::async(
+        std::launch::async | std::launch::deferred,
+        [this](std::vector<std::vector<store::Op>> t) {
+          return store_.TxnBatchShared(std::move(t));
+        },
+        std::move(txns));
+    pass.pendingFrom = from;
+    pass.submitted = to;
+  }
+  if (hadPending) Install(pass, doneFrom, done);
+}
+
+void Binder::Install(Pass& pass, size_t from, std::vector<Result<store::TxnResult>>& results) {
+  for (size_t k = 0; k < results.size(); ++k) {
+    const size_t i = from + k;
     Write& w = pass.writes[i];
-    if (!results[i].ok()) {
-      pass.failed.emplace(w.key, results[i].status());
+    if (!results[k].ok()) {
+      pass.failed.emplace(w.key, results[k].status());
       if (w.onFail) w.onFail();
       // Volumes reserved for this write become claimable again (as cached).
-      for (const auto& k : opKeys[i]) {
-        if (!StartsWith(k, kPVPrefix)) continue;
-        if (PVItem v = pvs_.Get(k)) {
+      for (const auto& key : pass.opKeys[i]) {
+        if (!StartsWith(key, kPVPrefix)) continue;
+        if (PVItem v = pvs_.Get(key)) {
           std::lock_guard<std::mutex> lk(indexMu_);
           index_.Upsert(v);
         }
       }
       continue;
     }
-    const store::TxnResult& r = *results[i];
-    for (size_t j = 0; j < r.objects.size(); ++j) Assume(r.objects[j], r.deleted[j]);
+    const store::TxnResult& r = *results[k];
+    tlsAssuming = true;
+    for (size_t j = 0; j < r.shared.size(); ++j) {
+      const store::Object& o = *r.shared[j];
+      if (StartsWith(o.key, kPVPrefix)) {
+        r.deleted[j] ? pvs_.AssumeDeleted(o) : pvs_.Assume(r.shared[j]);
+      } else if (StartsWith(o.key, kPVCPrefix)) {
+        r.deleted[j] ? pvcs_.AssumeDeleted(o) : pvcs_.Assume(r.shared[j]);
+      }
+    }
+    tlsAssuming = false;
     if (w.onOk) w.onOk();
   }
-  pass.writes.clear();
 }
 
 void Binder::ProcessKeys(std::vector<std::string> keys) {
@@ -222,6 +278,7 @@ void Binder::ProcessKeys(std::vector<std::string> keys) {
   for (const auto& k : volumes) {
     Status s = SyncVolume(k, vpass);
     if (!s.ok()) vpass.failed.emplace(k, s);
+    FlushReady(vpass);
   }
   Flush(vpass);
   finish(volumes, vpass);
@@ -232,6 +289,7 @@ void Binder::ProcessKeys(std::vector<std::string> keys) {
   for (auto& [rev, k] : claims) {
     Status s = SyncClaim(k, cpass);
     if (!s.ok()) cpass.failed.emplace(k, s);
+    FlushReady(cpass);
     claimKeys.push_back(std::move(k));
   }
   Flush(cpass);

@@ -59,7 +59,10 @@ std::string PrefixEnd(const std::string& prefix) {
   return "\xff";
 }
 
-Result<PlannedWrite> PlanOp(const Op& op, const Object* current, const std::string& now) {
+namespace {
+
+// `take`: when set, op.value's storage, moved into the plan instead of copied.
+Result<PlannedWrite> Plan(const Op& op, const Object* current, const std::string& now, json* take) {
   PlannedWrite w;
   if (op.key.empty()) return BadRequest("empty key");
   auto checkRevision = [&]() -> Status {
@@ -77,14 +80,14 @@ Result<PlannedWrite> PlanOp(const Op& op, const Object* current, const std::stri
       if (current) return AlreadyExists(Quoted(op.key) + " already exists");
       w.kind = PlannedWrite::Kind::kPut;
       w.created = true;
-      w.value = StripResourceVersion(op.value);
+      w.value = StripResourceVersion(take ? std::move(*take) : op.value);
       return w;
     case Op::Type::kUpdate:
       if (!IsObjectValue(op.value))
         return BadRequest(Quoted(op.key) + ": value must be a JSON object");
       if (!current) return NotFound(Quoted(op.key) + " not found");
       KVOL_RETURN_IF_ERROR(checkRevision());
-      w.value = StripResourceVersion(op.value);
+      w.value = StripResourceVersion(take ? std::move(*take) : op.value);
       // Kubernetes' shouldDeleteDuringUpdate: an update that removes the last finalizer of an
       // object marked for deletion with no grace period left deletes it. A graceful deletion
       // (a pod with deletionGracePeriodSeconds > 0 and no finalizers) stays until deleted again.
@@ -117,6 +120,16 @@ Result<PlannedWrite> PlanOp(const Op& op, const Object* current, const std::stri
       return w;
   }
   return Internal("unknown op type");
+}
+
+}  // namespace
+
+Result<PlannedWrite> PlanOp(const Op& op, const Object* current, const std::string& now) {
+  return Plan(op, current, now, nullptr);
+}
+
+Result<PlannedWrite> PlanOp(Op&& op, const Object* current, const std::string& now) {
+  return Plan(op, current, now, &op.value);
 }
 
 }  // namespace kvol::store

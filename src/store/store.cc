@@ -69,6 +69,28 @@ Result<Object> Store::GuaranteedUpdate(const std::string& key,
   }
 }
 
+std::vector<Result<TxnResult>> Store::TxnBatchShared(std::vector<std::vector<Op>> txns) {
+  std::vector<Result<TxnResult>> results = TxnBatch(std::move(txns));
+  for (auto& r : results) {
+    if (!r.ok()) continue;
+    r->shared.reserve(r->objects.size());
+    for (auto& o : r->objects) r->shared.push_back(std::make_shared<const Object>(std::move(o)));
+    r->objects.clear();
+  }
+  return results;
+}
+
+Result<SharedList> Store::ListShared(const std::string& prefix) {
+  ListOptions lo;
+  lo.prefix = prefix;
+  KVOL_ASSIGN_OR_RETURN(ListResult lr, List(lo));
+  SharedList out;
+  out.revision = lr.revision;
+  out.items.reserve(lr.items.size());
+  for (auto& o : lr.items) out.items.push_back(std::make_shared<const Object>(std::move(o)));
+  return out;
+}
+
 Status Store::CompactKeepingLast(Revision keep) {
   if (keep < 0) return BadRequest("CompactKeepingLast: keep must be >= 0");
   Revision target = CurrentRevision() - keep;

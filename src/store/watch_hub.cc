@@ -72,6 +72,7 @@ void WatchHub::Publish(std::vector<HubEventPtr> events, Revision revision) {
     published_ = std::max(published_, revision);
     if (watchers_.empty()) {
       nextSeq_ += events.size();  // nobody can want them: later watchers start after them
+      for (auto& e : events) e->prevValue.reset();
       return;
     }
     for (auto& e : events) pending_.emplace_back(nextSeq_++, std::move(e));
@@ -152,6 +153,7 @@ void WatchHub::Run() {
       for (auto& w : watchers) {
         if (seq >= w->startSeq) Deliver(*w, *e);
       }
+      e->prevValue.reset();  // delivered to every watcher that can want it
     }
     if (stopping) {
       std::vector<std::shared_ptr<Watcher>> left;

@@ -5,11 +5,14 @@
 // Keys on the queue are store keys of PVs ("/registry/persistentvolumes/<name>") and PVCs
 // ("/registry/persistentvolumeclaims/<ns>/<name>"). A worker pass takes every ready key, syncs
 // volumes first, then claims in creation order (store createRevision), and commits the pass's
-// writes with one TxnBatch per phase. Each bind is ONE Txn (PV claimRef + phase Bound, PVC
-// volumeName + annotations + status Bound), both ops with revision preconditions, so a crash
-// never leaves half a bind and a PV is never bound to two claims. A volume chosen for a claim
-// is reserved for the rest of the pass; written objects are assumed into the informer caches at
-// once (their watch events are then ignored). A failed write re-queues its key with backoff.
+// writes with TxnBatches: every 1,000 staged writes go to the store on a helper thread while the
+// sync goes on (in order, one at a time), the rest at the end of each phase. Each bind is ONE Txn
+// (PV claimRef + phase Bound, PVC volumeName + annotations + status Bound), both ops with
+// revision preconditions, so a crash never leaves half a bind and a PV is never bound to two
+// claims. A volume chosen for a claim is reserved for the rest of the pass; written objects are
+// assumed into the informer caches (shared with the store, not copied) once their chunk is
+// durable, and the watch's copies of them are not decoded again (Informer::BeginWrites). A failed
+// write re-queues its key with backoff.
 //
 // Why Pending: every Pending claim carries status.conditions[type=Pending] (status True, reason,
 // message) and an Event with the same reason and message; when no volume fits, the message
@@ -27,6 +30,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -90,10 +94,22 @@ class Binder {
     std::vector<Write> writes;
     std::unordered_set<std::string> reserved;  // PV names chosen in this pass
     std::map<std::string, Status> failed;      // queue key -> error
+    // Pipelined commit (binder.cc): writes[0, submitted) are handed to the store; the TxnBatch of
+    // writes[pendingFrom, submitted) may still be running; the earlier ones are assumed.
+    size_t submitted = 0;
+    size_t pendingFrom = 0;
+    std::future<std::vector<Result<store::TxnResult>>> pending;
+    std::vector<std::vector<std::string>> opKeys;  // per submitted write: its ops' keys
+    std::vector<std::string> pvKeys, pvcKeys;      // keys in the informers' BeginWrites brackets
   };
 
+  // Hands the pass's staged writes to the store once a chunk's worth is ready (committing while
+  // the sync goes on), assuming the previous chunk's results meanwhile.
+  void FlushReady(Pass& pass);
+  // Commits every staged write and assumes the results; ends the informers' write brackets.
   void Flush(Pass& pass);
-  void Assume(const store::Object& o, bool deleted);
+  void Advance(Pass& pass);
+  void Install(Pass& pass, size_t from, std::vector<Result<store::TxnResult>>& results);
 
   // Claims (binder_claim.cc).
   Status SyncClaim(const std::string& key, Pass& pass);

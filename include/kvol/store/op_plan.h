@@ -30,6 +30,9 @@ struct PlannedWrite {
 
 // `current` is nullptr when the key does not exist. `now` is an RFC 3339 UTC time.
 Result<PlannedWrite> PlanOp(const Op& op, const Object* current, const std::string& now);
+// Same, but moves op.value into the plan instead of copying it (op.value is left unspecified;
+// on an error it is untouched).
+Result<PlannedWrite> PlanOp(Op&& op, const Object* current, const std::string& now);
 
 // Returns `v` without metadata.resourceVersion.
 json StripResourceVersion(json v);

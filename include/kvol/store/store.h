@@ -73,11 +73,16 @@ struct Op {
   static Op Delete(std::string key, Revision expected = kAnyRevision);
 };
 
+// An immutable object shared with the store (TxnBatchShared / ListShared): never modified.
+using SharedObject = std::shared_ptr<const Object>;
+
 struct TxnResult {
   Revision revision = 0;        // the store revision after this Txn
   std::vector<Object> objects;  // per Op: the object as written (for a delete: the last state,
                                 // with deletionTimestamp set if finalizers kept it)
   std::vector<bool> deleted;    // per Op: true when the key is gone after the Op
+  // TxnBatchShared only (then `objects` is empty): the same objects, shared, not copied.
+  std::vector<SharedObject> shared;
 };
 
 struct ListOptions {
@@ -87,6 +92,12 @@ struct ListOptions {
   std::string continueToken;
   // Only objects for which this returns true are returned (label/field selectors). May be empty.
   std::function<bool(const json&)> filter;
+};
+
+// ListShared: every object under a prefix at the latest revision, shared, not copied.
+struct SharedList {
+  std::vector<SharedObject> items;  // in key order
+  Revision revision = 0;
 };
 
 struct ListResult {
@@ -127,6 +138,13 @@ class Store {
   virtual Result<TxnResult> Txn(std::vector<Op> ops) = 0;
   // Independent Txns committed together with one fsync; each succeeds or fails on its own.
   virtual std::vector<Result<TxnResult>> TxnBatch(std::vector<std::vector<Op>> txns) = 0;
+  // TxnBatch whose results carry the written objects in `shared` instead of `objects`: a backend
+  // that keeps its latest state in memory hands out that state instead of a copy (the default
+  // moves TxnBatch's copies into shared pointers). For callers that cache what they wrote.
+  virtual std::vector<Result<TxnResult>> TxnBatchShared(std::vector<std::vector<Op>> txns);
+  // List of every object under `prefix` at the latest revision, shared the same way (the default
+  // wraps List's copies).
+  virtual Result<SharedList> ListShared(const std::string& prefix);
 
   // `onEvent` gets every change in order; `onClose` once if the watch ends on its own (store
   // closed, or an error), never after the handle is destroyed.

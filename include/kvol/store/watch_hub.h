@@ -35,7 +35,10 @@ namespace kvol::store {
 
 struct HubEvent {
   WatchEvent event;
-  std::shared_ptr<const json> prevValue;  // the state before the change (nullptr for creates)
+  // The state before the change (nullptr for creates). Only filtered watchers read it; the hub
+  // resets it once the event is delivered (or dropped for want of watchers), so a backend may keep
+  // the event itself as its current state without chaining every earlier state.
+  mutable std::shared_ptr<const json> prevValue;
 };
 using HubEventPtr = std::shared_ptr<const HubEvent>;
 

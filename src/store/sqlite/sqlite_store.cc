@@ -128,7 +128,22 @@ class SqliteStore : public Store {
     one.push_back(std::move(ops));
     return std::move(TxnBatch(std::move(one))[0]);
   }
-  std::vector<Result<TxnResult>> TxnBatch(std::vector<std::vector<Op>> txns) override;
+  std::vector<Result<TxnResult>> TxnBatch(std::vector<std::vector<Op>> txns) override {
+    return Submit(std::move(txns), /*shared=*/false);
+  }
+  std::vector<Result<TxnResult>> TxnBatchShared(std::vector<std::vector<Op>> txns) override {
+    return Submit(std::move(txns), /*shared=*/true);
+  }
+  Result<SharedList> ListShared(const std::string& prefix) override {
+    SharedList out;
+    std::shared_lock<std::shared_mutex> lk(stateMu_);
+    out.revision = revision_.load();
+    for (auto it = current_.lower_bound(prefix);
+         it != current_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      out.items.push_back(it->second);
+    }
+    return out;
+  }
   Result<std::unique_ptr<WatchHandle>> Watch(const WatchOptions& opts,
                                              std::function<void(const WatchEvent&)> onEvent,
                                              std::function<void(const Status&)> onClose) override;
@@ -141,6 +156,7 @@ class SqliteStore : public Store {
  private:
   struct Request {
     std::vector<std::vector<Op>> txns;
+    bool shared = false;  // results carry SharedObjects (TxnBatchShared)
     std::vector<Result<TxnResult>> results;
     bool done = false;
   };
@@ -149,7 +165,9 @@ class SqliteStore : public Store {
 
   void RunCommitter();
   void CommitBatch(std::vector<Request*>& batch);
-  Result<TxnResult> ApplyTxn(const std::vector<Op>& ops, Revision& rev, Overlay& overlay,
+  std::vector<Result<TxnResult>> Submit(std::vector<std::vector<Op>> txns, bool shared);
+  // Moves the ops' values into the written objects. `shared`: see TxnBatchShared.
+  Result<TxnResult> ApplyTxn(std::vector<Op>& ops, bool shared, Revision& rev, Overlay& overlay,
                              std::vector<HubEventPtr>& events, const std::string& now,
                              Status& dbError);
   Result<ListResult> ListLog(const ListOptions& opts, Revision rev, const std::string& startAfter,
@@ -226,10 +244,11 @@ Status SqliteStore::Open() {
   return Status::Ok();
 }
 
-std::vector<Result<TxnResult>> SqliteStore::TxnBatch(std::vector<std::vector<Op>> txns) {
+std::vector<Result<TxnResult>> SqliteStore::Submit(std::vector<std::vector<Op>> txns, bool shared) {
   if (txns.empty()) return {};
   Request req;
   req.txns = std::move(txns);
+  req.shared = shared;
   {
     std::unique_lock<std::mutex> lk(qMu_);
     if (stopping_) {
@@ -283,7 +302,7 @@ void SqliteStore::CommitBatch(std::vector<Request*>& batch) {
   for (Request* r : batch) {
     r->results.reserve(r->txns.size());
     for (auto& ops : r->txns) {
-      r->results.push_back(ApplyTxn(ops, rev, overlay, events, now, dbError));
+      r->results.push_back(ApplyTxn(ops, r->shared, rev, overlay, events, now, dbError));
       ++txns;
       if (!dbError.ok()) break;
     }
@@ -317,9 +336,9 @@ void SqliteStore::CommitBatch(std::vector<Request*>& batch) {
   hub_->Publish(std::move(events), rev);
 }
 
-Result<TxnResult> SqliteStore::ApplyTxn(const std::vector<Op>& ops, Revision& rev, Overlay& overlay,
-                                        std::vector<HubEventPtr>& events, const std::string& now,
-                                        Status& dbError) {
+Result<TxnResult> SqliteStore::ApplyTxn(std::vector<Op>& ops, bool shared, Revision& rev,
+                                        Overlay& overlay, std::vector<HubEventPtr>& events,
+                                        const std::string& now, Status& dbError) {
   std::unordered_set<std::string_view> keys;
   for (const Op& op : ops) {
     if (!keys.insert(op.key).second)
@@ -329,14 +348,14 @@ Result<TxnResult> SqliteStore::ApplyTxn(const std::vector<Op>& ops, Revision& re
   std::vector<ObjectPtr> currents;
   std::vector<PlannedWrite> plans;
   bool anyWrite = false;
-  for (const Op& op : ops) {
+  for (Op& op : ops) {
     ObjectPtr cur;
     if (auto o = overlay.find(op.key); o != overlay.end()) {
       cur = o->second;
     } else if (auto c = current_.find(op.key); c != current_.end()) {
       cur = c->second;  // current_ is written only by this thread: no lock needed
     }
-    KVOL_ASSIGN_OR_RETURN(PlannedWrite w, PlanOp(op, cur.get(), now));
+    KVOL_ASSIGN_OR_RETURN(PlannedWrite w, PlanOp(std::move(op), cur.get(), now));
     anyWrite |= w.kind != PlannedWrite::Kind::kNone;
     currents.push_back(std::move(cur));
     plans.push_back(std::move(w));
@@ -348,7 +367,11 @@ Result<TxnResult> SqliteStore::ApplyTxn(const std::vector<Op>& ops, Revision& re
     const ObjectPtr& cur = currents[i];
     PlannedWrite& w = plans[i];
     if (w.kind == PlannedWrite::Kind::kNone) {
-      result.objects.push_back(*cur);
+      if (shared) {
+        result.shared.push_back(cur);
+      } else {
+        result.objects.push_back(*cur);
+      }
       result.deleted.push_back(false);
       continue;
     }
@@ -366,23 +389,30 @@ Result<TxnResult> SqliteStore::ApplyTxn(const std::vector<Op>& ops, Revision& re
       dbError = writer_.Error("insert " + ops[i].key);
       return dbError;
     }
-    auto obj = std::make_shared<Object>();
-    obj->key = ops[i].key;
-    obj->value = std::move(w.value);
-    SetResourceVersion(obj->value, newRev);
-    obj->createRevision = w.created ? newRev : cur->createRevision;
-    obj->modRevision = newRev;
-    overlay[obj->key] = del ? nullptr : obj;
+    // One copy of the written object, shared by the watch event and the current state (an
+    // aliasing pointer into the event; the hub drops prevValue once the event is delivered, so
+    // states do not chain up).
     auto ev = std::make_shared<HubEvent>();
+    Object& obj = ev->event.object;
+    obj.key = std::move(ops[i].key);
+    obj.value = std::move(w.value);
+    SetResourceVersion(obj.value, newRev);
+    obj.createRevision = w.created ? newRev : cur->createRevision;
+    obj.modRevision = newRev;
     ev->event.type = w.created ? WatchEvent::Type::kAdded
                      : del     ? WatchEvent::Type::kDeleted
                                : WatchEvent::Type::kModified;
-    ev->event.object = *obj;
     ev->event.revision = newRev;
     if (cur) ev->prevValue = std::shared_ptr<const json>(cur, &cur->value);
-    events.push_back(std::move(ev));
-    result.objects.push_back(*obj);
+    ObjectPtr stored(ev, &ev->event.object);
+    if (shared) {
+      result.shared.push_back(stored);
+    } else {
+      result.objects.push_back(obj);
+    }
     result.deleted.push_back(del);
+    overlay[obj.key] = del ? nullptr : std::move(stored);
+    events.push_back(std::move(ev));
   }
   rev = newRev;
   return result;

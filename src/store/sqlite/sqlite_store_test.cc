@@ -341,6 +341,61 @@ TEST_F(SqliteStoreTest, WatchFilterTurnsTransitionsIntoAddedAndDeleted) {
   EXPECT_EQ(Describe(h.WaitFor(4)), Describe(c.Events()));
 }
 
+TEST_F(SqliteStoreTest, TxnBatchSharedHandsOutTheStoredObjects) {
+  ASSERT_TRUE(store_->Create(K("a"), Pvc("a")).ok());
+  std::vector<std::vector<Op>> txns;
+  txns.push_back({Op::Update(K("a"), Pvc("a", "Bound"), 1), Op::Create(K("b"), Pvc("b"))});
+  txns.push_back({Op::Update(K("a"), Pvc("a", "Lost"), 1)});  // stale precondition
+  auto rs = store_->TxnBatchShared(std::move(txns));
+  ASSERT_EQ(rs.size(), 2u);
+  ASSERT_TRUE(rs[0].ok()) << rs[0].status().ToString();
+  EXPECT_TRUE(rs[0]->objects.empty());
+  ASSERT_EQ(rs[0]->shared.size(), 2u);
+  EXPECT_THAT(rs[0]->deleted, ElementsAre(false, false));
+  EXPECT_EQ(rs[0]->shared[0]->key, K("a"));
+  EXPECT_EQ(rs[0]->shared[0]->modRevision, 2);
+  EXPECT_EQ(rs[0]->shared[0]->value["status"]["phase"], "Bound");
+  EXPECT_EQ(rs[0]->shared[0]->value["metadata"]["resourceVersion"], "2");
+  EXPECT_EQ(rs[0]->shared[1]->createRevision, 2);
+  EXPECT_EQ(rs[1].status().code(), Code::kConflict);
+  // The same objects Get and List return, and ListShared shares them.
+  auto got = store_->Get(K("a"));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->value, rs[0]->shared[0]->value);
+  auto ls = store_->ListShared(PrefixFor("persistentvolumeclaims"));
+  ASSERT_TRUE(ls.ok());
+  EXPECT_EQ(ls->revision, 2);
+  ASSERT_EQ(ls->items.size(), 2u);
+  EXPECT_EQ(ls->items[0], rs[0]->shared[0]);  // the very object, not a copy
+  EXPECT_EQ(ls->items[1]->key, K("b"));
+}
+
+TEST_F(SqliteStoreTest, StoredStatesDoNotKeepEarlierStatesAlive) {
+  // The current state shares its JSON with its watch event, whose prevValue (the earlier state)
+  // is dropped once delivered: a key updated many times holds one state, not a chain.
+  auto bound = [](const json& v) { return v["status"]["phase"] == "Bound"; };
+  ASSERT_TRUE(store_->Create(K("a"), Pvc("a")).ok());
+  Collector c;
+  auto w = store_->Watch(WO("", 0, bound), c.Fn());
+  ASSERT_TRUE(w.ok());
+  std::weak_ptr<const Object> first;
+  {
+    auto ls = store_->ListShared(K("a"));
+    ASSERT_TRUE(ls.ok());
+    ASSERT_EQ(ls->items.size(), 1u);
+    first = ls->items[0];
+  }
+  ASSERT_TRUE(store_->Update(K("a"), Pvc("a", "Bound")).ok());
+  ASSERT_TRUE(store_->Update(K("a"), Pvc("a", "Lost")).ok());
+  EXPECT_THAT(Describe(c.WaitFor(2)),
+              ElementsAre("ADDED /registry/persistentvolumeclaims/default/a@2",
+                          "DELETED /registry/persistentvolumeclaims/default/a@3"));
+  for (int i = 0; i < 200 && !first.expired(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(first.expired());
+}
+
 TEST_F(SqliteStoreTest, ThousandsOfWatchersEachGetTheirOwnEvents) {
   constexpr int kWatchers = 2000, kNamespaces = 20;
   std::vector<std::atomic<int>> counts(kWatchers);
