@@ -4,13 +4,17 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -28,7 +32,18 @@ std::string Errno(const std::string& what) { return what + ": " + std::strerror(
 
 // The child: unshare, hostname, lo up, report (one byte: 0 or errno), wait for the parent to close
 // its end of `hold`. Only async-signal-safe calls.
-[[noreturn]] void Child(int report, int hold, const char* hostname, size_t hostnameLen) {
+[[noreturn]] void Child(pid_t parent, int report, int hold, const char* hostname,
+                        size_t hostnameLen) {
+  // Every other descriptor goes first: a fork without exec keeps all of the agent's, and another
+  // sandbox child forked at the same moment (the pool's spare and a pod's sandbox) would hold this
+  // child's `hold` pipe open, so neither would ever see EOF and the agent would wait forever.
+  const unsigned lo = static_cast<unsigned>(std::min(report, hold));
+  const unsigned hi = static_cast<unsigned>(std::max(report, hold));
+  if (lo > 3) ::syscall(SYS_close_range, 3U, lo - 1, 0U);
+  if (hi > lo + 1) ::syscall(SYS_close_range, lo + 1, hi - 1, 0U);
+  ::syscall(SYS_close_range, hi + 1, ~0U, 0U);
+  // Gone with the thread that forked it (which waits for it), never left behind.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
   char err = 0;
   if (::unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
     err = static_cast<char>(errno);
@@ -111,11 +126,12 @@ Status MakeSandboxNamespaces(const std::string& dir, const std::string& hostname
     ::close(report[1]);
     return Internal(Errno("pipe"));
   }
+  const pid_t self = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(report[0]);
     ::close(hold[1]);
-    Child(report[1], hold[0], hostname.data(), hostname.size());
+    Child(self, report[1], hold[0], hostname.data(), hostname.size());
   }
   ::close(report[1]);
   ::close(hold[0]);
@@ -172,6 +188,11 @@ SandboxPool::SandboxPool(std::string spareDir) : spareDir_(std::move(spareDir)) 
 }
 
 SandboxPool::~SandboxPool() { Close(); }
+
+bool SandboxPool::HasSpare() {
+  std::lock_guard<std::mutex> l(mu_);
+  return ready_;
+}
 
 void SandboxPool::Close() {
   {

@@ -41,6 +41,8 @@ class SandboxPool {
   // (MakeSandboxNamespaces); then a new spare is made in the background. A `dir` that already
   // holds a sandbox is kept.
   Status Take(const std::string& dir, const std::string& hostname);
+  // True when a spare is ready (the next Take will use it).
+  bool HasSpare();
   // Stops the background thread and removes the spare; Take afterwards makes sandboxes on the
   // spot. Idempotent.
   void Close();

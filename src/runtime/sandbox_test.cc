@@ -10,10 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "kvol/os/fs.h"
@@ -56,15 +60,11 @@ Seen Look(const std::string& dir) {
   return s;
 }
 
-bool WaitForSandbox(const std::string& dir) {
-  for (int i = 0; i < 400; ++i) {
-    if (IsNamespaceFile(dir + "/net") && IsNamespaceFile(dir + "/ipc") &&
-        IsNamespaceFile(dir + "/uts")) {
-      return true;
-    }
+bool WaitForSpare(SandboxPool& pool) {
+  for (int i = 0; i < 400 && !pool.HasSpare(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return false;
+  return pool.HasSpare();
 }
 
 class SandboxPoolTest : public ::testing::Test {
@@ -93,11 +93,11 @@ TEST_F(SandboxPoolTest, EachPodGetsFreshNamespacesWithItsHostnameAndLoUp) {
   const std::string a = tmp_ + "/pods/a/sandbox", b = tmp_ + "/pods/b/sandbox",
                     c = tmp_ + "/pods/c/sandbox";
   ASSERT_TRUE(pool.Take(a, "pod-a").ok());  // made on the spot; a spare follows
-  ASSERT_TRUE(WaitForSandbox(spare_));
+  ASSERT_TRUE(WaitForSpare(pool));
   const ino_t spareNet = Inode(spare_ + "/net");
   ASSERT_TRUE(pool.Take(b, "pod-b").ok());  // the spare, moved
   EXPECT_EQ(Inode(b + "/net"), spareNet);
-  ASSERT_TRUE(WaitForSandbox(spare_));
+  ASSERT_TRUE(WaitForSpare(pool));
   ASSERT_TRUE(pool.Take(c, "pod-c").ok());
 
   Seen sa = Look(a), sb = Look(b), sc = Look(c);
@@ -132,14 +132,41 @@ TEST_F(SandboxPoolTest, ADeadAgentsSpareIsReplacedNotReused) {
   const std::string a = tmp_ + "/pods/a/sandbox", b = tmp_ + "/pods/b/sandbox";
   ASSERT_TRUE(pool.Take(a, "pod-a").ok());
   EXPECT_NE(Inode(a + "/net"), stale);
-  for (int i = 0; i < 400 && Inode(spare_ + "/net") == stale; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_TRUE(WaitForSandbox(spare_));
+  ASSERT_TRUE(WaitForSpare(pool));
   ASSERT_TRUE(pool.Take(b, "pod-b").ok());
   EXPECT_NE(Inode(b + "/net"), stale);
   EXPECT_NE(Inode(b + "/net"), Inode(a + "/net"));
   EXPECT_EQ(Look(b).hostname, "pod-b");
+}
+
+// Sandbox children are forks without exec: one must not keep another's pipes open (then neither
+// sees EOF and the agent waits forever, as the pool's spare and a pod's sandbox made at the same
+// moment once did). Several threads make sandboxes at once; a watchdog ends the test if they hang.
+TEST_F(SandboxPoolTest, SandboxesMadeAtTheSameTimeDoNotWaitForEachOther) {
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 600 && !done; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!done) {
+      std::fprintf(stderr, "sandboxes made at the same time hang\n");
+      std::_Exit(1);
+    }
+  });
+  std::vector<std::thread> makers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    makers.emplace_back([&, t] {
+      for (int i = 0; i < 8; ++i) {
+        const std::string dir = tmp_ + "/many/" + std::to_string(t) + "-" + std::to_string(i);
+        if (!MakeSandboxNamespaces(dir, "p").ok()) ++failures;
+        if (!RemoveSandboxNamespaces(dir).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& m : makers) m.join();
+  done = true;
+  watchdog.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace
