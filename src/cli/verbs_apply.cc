@@ -18,6 +18,7 @@ constexpr const char* kApplyQuery =
 struct Applied {
   const api::ResourceInfo* info;
   std::string ns, name;
+  json obj;  // as the server returned it (or found it unchanged): --wait starts from it
 };
 
 // The annotation value kubectl stores: the manifest (namespace filled in) without the annotation
@@ -84,7 +85,7 @@ bool ApplyOne(ApiClient& c, const std::string& file, json obj, const std::string
       return false;
     }
     out << label << " created\n";
-    applied.push_back({info, ns, name});
+    applied.push_back({info, ns, name, json::parse(r->body, nullptr, false)});
     return true;
   }
   if (cur->status != 200) {
@@ -108,9 +109,9 @@ bool ApplyOne(ApiClient& c, const std::string& file, json obj, const std::string
     err << "error: " << p.status().message() << "\n";
     return false;
   }
-  applied.push_back({info, ns, name});
   if (p->is_null() || (p->is_object() && p->empty())) {
     out << label << " unchanged\n";
+    applied.push_back({info, ns, name, std::move(current)});
     return true;
   }
   auto r = c.Do("PATCH", ObjectPath(*info, ns, name) + kApplyQuery, p->dump(),
@@ -124,6 +125,7 @@ bool ApplyOne(ApiClient& c, const std::string& file, json obj, const std::string
     return false;
   }
   out << label << " configured\n";
+  applied.push_back({info, ns, name, json::parse(r->body, nullptr, false)});
   return true;
 }
 
@@ -174,7 +176,8 @@ int RunApply(const ClientOptions& opts, const std::vector<std::string>& files, b
   for (const auto& a : applied) {
     if (a.info->kind != "PersistentVolumeClaim" && a.info->kind != "Pod") continue;
     Status s = WaitFor(
-        c, *a.info, a.ns, a.name, [&](const json* o) { return Ready(*a.info, o); }, deadline);
+        c, *a.info, a.ns, a.name, [&](const json* o) { return Ready(*a.info, o); }, deadline,
+        &a.obj);
     if (s.code() == Code::kTimeout) {
       err << "error: timed out waiting for the condition on " << a.info->resource << "/" << a.name
           << " (" << (a.info->kind == "Pod" ? "Running, Succeeded or Failed" : "Bound")

@@ -75,17 +75,26 @@ int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
 
 Status WaitFor(ApiClient& c, const api::ResourceInfo& info, const std::string& ns,
                const std::string& name, const std::function<bool(const json* obj)>& done,
-               std::chrono::steady_clock::time_point deadline) {
+               std::chrono::steady_clock::time_point deadline, const json* known) {
   using Clock = std::chrono::steady_clock;
   bool watchRefused = false;
   while (Clock::now() < deadline) {
     double left = std::chrono::duration<double>(deadline - Clock::now()).count();
-    auto r =
-        c.Do("GET", ObjectPath(info, ns, name), "", "", "application/json", std::max(1.0, left));
-    if (!r.ok()) return r.status();
     json obj;
     std::string rv;
-    if (r->status == 404) {
+    if (known != nullptr && known->is_object() && known->contains("metadata") &&
+        (*known)["metadata"].is_object() &&
+        !(*known)["metadata"].value("resourceVersion", "").empty()) {
+      // Only the first round: a watch that ends is followed by a GET as usual.
+      obj = *known;
+      known = nullptr;
+      if (done(&obj)) return Status::Ok();
+      rv = obj["metadata"].value("resourceVersion", "");
+    } else if (auto r = c.Do("GET", ObjectPath(info, ns, name), "", "", "application/json",
+                             std::max(1.0, left));
+               !r.ok()) {
+      return r.status();
+    } else if (r->status == 404) {
       if (done(nullptr)) return Status::Ok();
     } else if (r->status == 200) {
       obj = json::parse(r->body, nullptr, false);

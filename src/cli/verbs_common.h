@@ -50,9 +50,10 @@ int64_t NowUnix();
 
 // Waits until `done(object)` holds for NAME (object null = NotFound), watching the collection
 // with a metadata.name field selector; falls back to polling when the watch is refused. Returns
-// kTimeout when `deadline` passes first.
+// kTimeout when `deadline` passes first. `known`, when given, is the object as a write of this
+// process just returned it (with its resourceVersion): it stands in for the first GET.
 Status WaitFor(ApiClient& c, const api::ResourceInfo& info, const std::string& ns,
                const std::string& name, const std::function<bool(const json* obj)>& done,
-               std::chrono::steady_clock::time_point deadline);
+               std::chrono::steady_clock::time_point deadline, const json* known = nullptr);
 
 }  // namespace kvol::cli::internal
