@@ -261,8 +261,13 @@ Result<SpawnedShim> ShimZygote::Spawn(const std::vector<std::string>& args, int 
   ssize_t n =
       RecvWithFds(sock_, reinterpret_cast<char*>(&reply), sizeof reply, got, kRequestFds, &nfds);
   if (n != static_cast<ssize_t>(sizeof reply)) {
+    const int err = errno;
     for (int i = 0; i < nfds; ++i) ::close(got[i]);
-    return Internal("shim zygote: " + std::string(n == 0 ? "exited" : std::strerror(errno)));
+    // A reset means the zygote died with our request still unread in its socket: nothing was
+    // forked, so the caller may start the shim another way. (EOF means it had read the request.)
+    if (n < 0 && err == ECONNRESET)
+      return Unavailable("shim zygote: died before reading the request");
+    return Internal("shim zygote: " + std::string(n == 0 ? "exited" : std::strerror(err)));
   }
   for (int i = 1; i < nfds; ++i) ::close(got[i]);
   if (reply <= 0) {
