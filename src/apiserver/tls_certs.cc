@@ -21,9 +21,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <memory>
-#include <sstream>
+
+#include "kvol/os/fs.h"
 
 namespace kvol::apiserver {
 
@@ -63,38 +63,6 @@ bool IsDnsName(const std::string& h) {
   return std::all_of(h.begin(), h.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
   });
-}
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kNotFound, path + ": no such file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Status WriteFileAtomic(const std::string& path, const std::string& content, mode_t mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
-  ::fchmod(fd, mode);
-  size_t off = 0;
-  Status s;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      s = Internal("write " + tmp + ": " + std::strerror(errno));
-      break;
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (s.ok() && ::fsync(fd) != 0) s = Internal("fsync " + tmp + ": " + std::strerror(errno));
-  ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-    s = Internal("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  if (!s.ok()) ::unlink(tmp.c_str());
-  return s;
 }
 
 X509Ptr ParseCert(const std::string& pem) {
@@ -252,8 +220,8 @@ Result<ServingCertificates> LoadOrCreateServingCertificates(const std::string& p
   X509Ptr ca;
   KeyPtr caKey;
   {
-    auto certText = ReadFile(out.caCertFile);
-    auto keyText = ReadFile(caKeyFile);
+    auto certText = os::ReadFile(out.caCertFile);
+    auto keyText = os::ReadFile(caKeyFile);
     if (certText.ok() && keyText.ok()) {
       ca = ParseCert(*certText);
       caKey = ParseKey(*keyText);
@@ -281,8 +249,8 @@ Result<ServingCertificates> LoadOrCreateServingCertificates(const std::string& p
     if (!keyPem.ok()) return keyPem.status();
     auto certPem = CertPem(c->get());
     if (!certPem.ok()) return certPem.status();
-    KVOL_RETURN_IF_ERROR(WriteFileAtomic(caKeyFile, *keyPem, 0600));
-    KVOL_RETURN_IF_ERROR(WriteFileAtomic(out.caCertFile, *certPem, 0644));
+    KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(caKeyFile, *keyPem, 0600));
+    KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(out.caCertFile, *certPem, 0644));
     ca = std::move(c).value();
     caKey = std::move(k).value();
     out.caCreated = true;
@@ -295,8 +263,8 @@ Result<ServingCertificates> LoadOrCreateServingCertificates(const std::string& p
   // a while yet and covers every host.
   bool reuse = false;
   if (!out.caCreated) {
-    auto certText = ReadFile(out.certFile);
-    auto keyText = ReadFile(out.keyFile);
+    auto certText = os::ReadFile(out.certFile);
+    auto keyText = os::ReadFile(out.keyFile);
     if (certText.ok() && keyText.ok()) {
       X509Ptr c = ParseCert(*certText);
       KeyPtr k = ParseKey(*keyText);
@@ -325,8 +293,8 @@ Result<ServingCertificates> LoadOrCreateServingCertificates(const std::string& p
     if (!keyPem.ok()) return keyPem.status();
     auto certPem = CertPem(c->get());
     if (!certPem.ok()) return certPem.status();
-    KVOL_RETURN_IF_ERROR(WriteFileAtomic(out.keyFile, *keyPem, 0600));
-    KVOL_RETURN_IF_ERROR(WriteFileAtomic(out.certFile, *certPem, 0644));
+    KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(out.keyFile, *keyPem, 0600));
+    KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(out.certFile, *certPem, 0644));
     out.certCreated = true;
   }
   return out;

@@ -11,26 +11,10 @@
 #include <sstream>
 
 #include "kvol/apiserver/tls_certs.h"
+#include "kvol/os/fs.h"
 #include "kvol/server/serve.h"
 
 namespace kvol::server {
-
-namespace {
-
-Status WriteAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Internal(std::string("write: ") + std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 std::string MakeDns1123(const std::string& in) {
   std::string out;
@@ -74,20 +58,6 @@ std::string DefaultNodeName() {
   return MakeDns1123(buf);
 }
 
-Status WriteFileAtomic(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
-  Status s = WriteAll(fd, content);
-  if (s.ok() && ::fsync(fd) != 0) s = Internal("fsync " + tmp + ": " + std::strerror(errno));
-  ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = Internal("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  }
-  if (!s.ok()) ::unlink(tmp.c_str());
-  return s;
-}
-
 Result<std::string> LoadOrCreateToken(const std::string& dataDir) {
   std::string path = dataDir + "/token";
   std::ifstream in(path);
@@ -106,7 +76,7 @@ Result<std::string> LoadOrCreateToken(const std::string& dataDir) {
     t.push_back(kHex[b >> 4]);
     t.push_back(kHex[b & 0xf]);
   }
-  KVOL_RETURN_IF_ERROR(WriteFileAtomic(path, t + "\n"));
+  KVOL_RETURN_IF_ERROR(os::WriteFileAtomic(path, t + "\n", 0600));
   return t;
 }
 

@@ -18,6 +18,7 @@
 #include "kvol/apiserver/peer_cred.h"
 #include "kvol/apiserver/tls_certs.h"
 #include "kvol/client/client.h"
+#include "kvol/os/fs.h"
 #include "kvol/store/encrypting_store.h"
 #include "kvol/store/sqlite_store.h"
 
@@ -159,7 +160,8 @@ int RunServe(const ServeOptions& opts, const std::vector<ComponentStart>& compon
       stops.push_back(std::move(stop).value());
     }
   }
-  if (s.ok()) s = WriteFileAtomic(opts.dataDir + "/kubeconfig", KubeconfigYaml(url, *token, caPem));
+  if (s.ok())
+    s = os::WriteFileAtomic(opts.dataDir + "/kubeconfig", KubeconfigYaml(url, *token, caPem), 0600);
   if (!s.ok()) {
     shutdown();
     return Fail(s);

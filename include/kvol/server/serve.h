@@ -78,7 +78,5 @@ Result<std::string> LoadOrCreateToken(const std::string& dataDir);
 // certificate-authority-data (base64).
 std::string KubeconfigYaml(const std::string& url, const std::string& token,
                            const std::string& caPem = "");
-// Writes `content` to `path` atomically (temp file in the same directory + rename), mode 0600.
-Status WriteFileAtomic(const std::string& path, const std::string& content);
 
 }  // namespace kvol::server
