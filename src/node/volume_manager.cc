@@ -207,7 +207,7 @@ struct VolumeManager::Impl {
     req.objects = opts.objects;
     req.node = &opts.node;
     auto r = op.plugin->SetUp(req);
-    NodeTrace(op.uid, "volume " + op.volume + " set up");
+    if (NodeTraceOn()) NodeTrace(op.uid, "volume " + op.volume + " set up");
     return r;
   }
 

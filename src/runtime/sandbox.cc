@@ -95,6 +95,12 @@ Status SetHostnameIn(const std::string& utsFile, const std::string& hostname) {
   return st;
 }
 
+// The kernel's limit on a hostname (HOST_NAME_MAX).
+Status CheckHostname(const std::string& hostname) {
+  if (hostname.size() > 64) return Invalid("hostname longer than 64 characters: " + hostname);
+  return Status::Ok();
+}
+
 std::string ParentOf(const std::string& p) {
   size_t slash = p.rfind('/');
   return slash == std::string::npos || slash == 0 ? "/" : p.substr(0, slash);
@@ -118,7 +124,7 @@ Status MakeSandboxNamespaces(const std::string& dir, const std::string& hostname
     if (fd < 0) return Internal(Errno("create " + p));
     ::close(fd);
   }
-  if (hostname.size() > 64) return Invalid("hostname longer than 64 characters: " + hostname);
+  KVOL_RETURN_IF_ERROR(CheckHostname(hostname));
   int report[2], hold[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return Internal(Errno("pipe"));
   if (::pipe2(hold, O_CLOEXEC) != 0) {
@@ -209,7 +215,7 @@ void SandboxPool::Close() {
 
 Status SandboxPool::Take(const std::string& dir, const std::string& hostname) {
   if (IsSandbox(dir)) return Status::Ok();
-  if (hostname.size() > 64) return Invalid("hostname longer than 64 characters: " + hostname);
+  KVOL_RETURN_IF_ERROR(CheckHostname(hostname));
   std::unique_lock<std::mutex> l(mu_);
   Status st = Unavailable("no spare sandbox");
   if (ready_) {

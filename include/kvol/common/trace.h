@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
+#include <string_view>
 
 namespace kvol {
 
@@ -18,12 +18,13 @@ inline bool NodeTraceOn() {
   return on;
 }
 
-inline void NodeTrace(const std::string& id, const std::string& what) {
+inline void NodeTrace(std::string_view id, std::string_view what) {
   if (!NodeTraceOn()) return;
   auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
           .count();
-  std::fprintf(stderr, "kvol node trace: %.3f %s %s\n", ms, id.c_str(), what.c_str());
+  std::fprintf(stderr, "kvol node trace: %.3f %.*s %.*s\n", ms, static_cast<int>(id.size()),
+               id.data(), static_cast<int>(what.size()), what.data());
 }
 
 }  // namespace kvol
