@@ -25,3 +25,18 @@ function(kvol_module)
     gtest_discover_tests(${M_NAME}_test DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
   endif()
 endfunction()
+
+# kvol_link_allocator(<executable>): links jemalloc into it when KVOL_JEMALLOC is on. A static
+# archive is linked whole, so its malloc replaces glibc's even where nothing in the executable's
+# own objects calls malloc directly (operator new lives in libstdc++).
+function(kvol_link_allocator target)
+  if(NOT KVOL_JEMALLOC)
+    return()
+  endif()
+  if(JEMALLOC_LIBRARY MATCHES "\\.a$")
+    target_link_libraries(${target} PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,${JEMALLOC_LIBRARY}>"
+                                            Threads::Threads ${CMAKE_DL_LIBS} m)
+  else()
+    target_link_libraries(${target} PRIVATE ${JEMALLOC_LIBRARY})
+  endif()
+endfunction()

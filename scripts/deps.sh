@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
   cmake ninja-build ccache g++ clang-14 libclang-rt-14-dev pkg-config
-  libsqlite3-dev libyaml-dev nlohmann-json3-dev libboost-dev libcli11-dev libssl-dev
+  libsqlite3-dev libyaml-dev nlohmann-json3-dev libboost-dev libcli11-dev libssl-dev zlib1g-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format-14 libprotobuf-dev protobuf-compiler
   crun busybox-static util-linux e2fsprogs xfsprogs git ca-certificates jq
 )

@@ -24,6 +24,23 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ns() { date +%s%N; }
+# Each command is timed on an idle machine: after the previous run's cleanup (kvol's pod teardown,
+# podman's conmon and cleanup processes, which outlive `kube down`), wait until both CPUs are at
+# least 90% idle over 100 ms, for at most 3 s. Without this, each tool was timed while the other
+# one's leftovers ran beside it. A run that found no quiet moment is counted and reported.
+busy_settles=0
+idle_pct() {
+  local u n s i w x y z t1 i1
+  read -r _ u n s i w x y z _ </proc/stat
+  t1=$((u + n + s + i + w + x + y + z)) i1=$((i + w))
+  sleep 0.1
+  read -r _ u n s i w x y z _ </proc/stat
+  echo $((100 * (i + w - i1) / (u + n + s + i + w + x + y + z - t1 + 1)))
+}
+settle() {
+  for _ in $(seq 30); do (($(idle_pct) >= 90)) && return; done
+  busy_settles=$((busy_settles + 1))
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 # --- podman, configured as ../shared/reference/podman-and-crun-facts.md says -----------------
@@ -68,9 +85,11 @@ export KUBECONFIG=$D/kubeconfig
 kvol_ms=()
 podman_ms=()
 for i in $(seq "$RUNS"); do
+  settle
   s=$(now_ns); "$K" apply -f "$HERE/pod.yaml" --wait --timeout 60 >/dev/null; e=$(now_ns)
   kvol_ms+=($(((e - s) / 1000000)))
   "$K" delete pod bench >/dev/null
+  settle
   s=$(now_ns); podman_ns kube play --network none --configmap "$HERE/configmap.yaml" "$HERE/pod.yaml" >/dev/null; e=$(now_ns)
   podman_ms+=($(((e - s) / 1000000)))
   podman_ns kube down "$HERE/pod.yaml" >/dev/null 2>&1 || true
@@ -78,4 +97,5 @@ for i in $(seq "$RUNS"); do
 done
 km=$(printf '%s\n' "${kvol_ms[@]}" | median)
 pm=$(printf '%s\n' "${podman_ms[@]}" | median)
+((busy_settles == 0)) || echo "warning: $busy_settles of $((2 * RUNS)) runs started on a busy machine (no 100 ms at 90% idle within 3 s)"
 echo "median over $RUNS: kvol apply --wait ${km} ms, podman kube play ${pm} ms, ratio $(awk -v a="$pm" -v b="$km" 'BEGIN{printf "%.1f", a/b}')x"

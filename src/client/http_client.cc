@@ -138,6 +138,9 @@ struct Conn {
     } else {
       stream.emplace<beast::tcp_stream>(ioc);
     }
+    // Beast reads at most the buffer's free capacity, which starts at 512 bytes: a 7 KB pod
+    // would take 14 reads (and 14 timer resets). One reservation makes it one.
+    buffer.reserve(64 * 1024);
   }
   TlsStream* Tls() { return std::get_if<TlsStream>(&stream); }
   beast::tcp_stream& Tcp() {

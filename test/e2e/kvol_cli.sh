@@ -87,6 +87,15 @@ check "apply again is unchanged" "persistentvolumeclaim/data unchanged" "$r"
 sed -i 's/app: demo/app: demo2/' "$OUT/pvc.yaml"
 r=$("$KVOL" apply -f "$OUT/pvc.yaml" 2>&1)
 check "apply a label change is configured" "persistentvolumeclaim/data configured" "$r"
+# apply creates first and patches on AlreadyExists: the errors of both paths are kubectl's.
+sed 's/^  name: data$/  name: data\n  namespace: nowhere/' "$OUT/pvc.yaml" >"$OUT/pvc-nowhere.yaml"
+r=$("$KVOL" apply -f "$OUT/pvc-nowhere.yaml" 2>&1); rc=$?
+check "apply into a missing namespace" "Error from server (NotFound): error when creating \"$OUT/pvc-nowhere.yaml\": namespaces \"nowhere\" not found" "$r"
+check "apply into a missing namespace exits 1" 1 "$rc"
+sed 's/ReadWriteOnce/ReadWriteMany/' "$OUT/pvc.yaml" >"$OUT/pvc-rwx.yaml"
+r=$("$KVOL" apply -f "$OUT/pvc-rwx.yaml" 2>&1); rc=$?
+contains "apply of an immutable change is refused" 'The PersistentVolumeClaim "data" is invalid: spec: Forbidden: spec is immutable after creation' "$r"
+check "apply of an immutable change exits 1" 1 "$rc"
 r=$("$KVOL" get pvc data -o jsonpath 2>&1); rc=$?
 check "unknown output format fails" 1 "$rc"
 r=$("$KVOL" get pvc data -o json 2>&1)
