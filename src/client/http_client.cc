@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -167,6 +168,10 @@ struct ApiClient::Impl {
   std::optional<net::ssl::context> tls;  // https: made once per client
   std::unique_ptr<Conn> conn;
   bool insecure = false;
+  std::atomic<bool> interrupted{false};
+  Conn* watching = nullptr;  // the running Watch's connection; used on the Watch's thread only
+
+  static Status Interrupted() { return Status(Code::kUnavailable, "interrupted"); }
 
   std::unique_ptr<Conn> NewConn() { return std::make_unique<Conn>(ioc, tls ? &*tls : nullptr); }
 
@@ -244,6 +249,7 @@ Result<HttpResult> ApiClient::Do(const std::string& method, const std::string& t
                                  const std::string& accept, double timeoutSec) {
   Impl& im = *impl_;
   if (!im.ep) return im.epStatus;
+  if (im.interrupted) return Impl::Interrupted();
   auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeoutSec * 1000));
   for (int attempt = 0; attempt < 2; ++attempt) {
     bool reused = im.conn && im.conn->open;
@@ -298,8 +304,15 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
                         Clock::time_point deadline, HttpResult* errorReply) {
   Impl& im = *impl_;
   if (!im.ep) return im.epStatus;
+  if (im.interrupted) return Impl::Interrupted();
   auto conn = im.NewConn();
   Conn& c = *conn;
+  // Interrupt() closes this connection from inside the io_context, which only this thread runs.
+  im.watching = &c;
+  struct Unwatch {
+    Impl& im;
+    ~Unwatch() { im.watching = nullptr; }
+  } unwatch{im};
   KVOL_RETURN_IF_ERROR(im.Connect(c, deadline));
   auto req = im.MakeRequest(cfg_.token, "GET", target, "", "", "application/json");
   c.Tcp().expires_at(deadline);
@@ -308,6 +321,7 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
     http::async_write(s, req, [&](beast::error_code e, std::size_t) { ec = e; });
   });
   im.Run();
+  if (im.interrupted) return Impl::Interrupted();
   if (ec)
     return Status(ec == beast::error::timeout ? Code::kTimeout : Code::kUnavailable, ec.message());
 
@@ -317,6 +331,7 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
     http::async_read_header(s, c.buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
   });
   im.Run();
+  if (im.interrupted) return Impl::Interrupted();
   if (ec)
     return Status(ec == beast::error::timeout ? Code::kTimeout : Code::kUnavailable, ec.message());
   int status = parser.get().result_int();
@@ -333,6 +348,7 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
       http::async_read_some(s, c.buffer, parser, [&](beast::error_code e, std::size_t) { ec = e; });
     });
     im.Run();
+    if (im.interrupted) return Impl::Interrupted();
     if (ec == http::error::need_buffer) ec = {};
     size_t n = sizeof chunk - parser.get().body().size;
     if (status != 200) {
@@ -371,6 +387,17 @@ Status ApiClient::Watch(const std::string& target, const std::function<bool(cons
   beast::error_code ignored;
   c.Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
   return Status::Ok();
+}
+
+void ApiClient::Interrupt() {
+  Impl* im = impl_.get();
+  im->interrupted = true;
+  // Runs inside the io_context, on the thread that runs the Watch (or at its next Run()).
+  net::post(im->ioc, [im] {
+    if (!im->watching) return;
+    beast::error_code ec;
+    im->watching->Tcp().socket().close(ec);
+  });
 }
 
 }  // namespace kvol::client

@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "kvol/client/client.h"
@@ -102,6 +103,57 @@ TEST(ApiClient, RequestsAndWatchOverRealSockets) {
       std::chrono::steady_clock::now() + std::chrono::seconds(10));
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(types, (std::vector<std::string>{"ADDED1", "MODIFIED2"}));
+}
+
+// A watch that never ends on its own (the server sends one event, then holds the stream open)
+// returns promptly once another thread calls Interrupt(), and the client stays interrupted.
+TEST(ApiClient, InterruptEndsAnOpenWatchFromAnotherThread) {
+  net::io_context ioc;
+  tcp::acceptor a(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  const unsigned short port = a.local_endpoint().port();
+  tcp::socket held(ioc);
+  std::thread server([&] {
+    boost::system::error_code ec;
+    a.accept(held, ec);
+    if (ec) return;
+    beast::flat_buffer buf;
+    http::request<http::string_body> req;
+    http::read(held, buf, req, ec);
+    std::string ev = "{\"type\":\"ADDED\",\"object\":{\"n\":1}}\n";
+    char len[32];
+    std::snprintf(len, sizeof len, "%zx\r\n", ev.size());
+    net::write(held,
+               net::buffer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n" +
+                           std::string(len) + ev + "\r\n"),
+               ec);
+  });
+  ApiClient c(Kubeconfig{"http://127.0.0.1:" + std::to_string(port), "", "", "", false});
+  std::atomic<int> events{0};
+  Status s;
+  auto start = std::chrono::steady_clock::now();
+  std::thread watcher([&] {
+    s = c.Watch(
+        "/things?watch=true",
+        [&](const json&) {
+          ++events;
+          return true;
+        },
+        start + std::chrono::seconds(30));
+  });
+  while (events == 0 && std::chrono::steady_clock::now() < start + std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(events, 1);
+  c.Interrupt();
+  watcher.join();
+  server.join();
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.ToString();
+  EXPECT_EQ(s.message(), "interrupted");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  auto again = c.Do("GET", "/api");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().message(), "interrupted");
 }
 
 TEST(ApiClient, ConnectionRefused) {

@@ -47,7 +47,8 @@ Reflector::Reflector(client::Kubeconfig cfg, std::string basePath, std::string f
     : cfg_(std::move(cfg)),
       basePath_(std::move(basePath)),
       fieldSelector_(std::move(fieldSelector)),
-      onEvent_(std::move(onEvent)) {}
+      onEvent_(std::move(onEvent)),
+      client_(cfg_) {}
 
 Reflector::~Reflector() { Stop(); }
 
@@ -62,6 +63,7 @@ void Reflector::RequestStop() {
     stop_ = true;
   }
   cv_.notify_all();
+  client_.Interrupt();
 }
 
 void Reflector::Stop() {
@@ -161,7 +163,7 @@ bool Reflector::ListOnce(client::ApiClient& c, std::string& rv) {
 }
 
 void Reflector::Run() {
-  client::ApiClient c(cfg_);
+  client::ApiClient& c = client_;
   std::string rv;
   bool needList = true;
   std::chrono::milliseconds backoff{100};
@@ -194,7 +196,7 @@ void Reflector::Run() {
           if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") Apply(type, obj);
           return true;
         },
-        Clock::now() + kWatchSlice, &err);
+        Clock::now() + kWatchTimeout, &err);
     if (stop_) break;
     if (s.ok() || s.code() == Code::kTimeout) continue;
     // Refused (410 on an old resourceVersion), or the server went away: relist.

@@ -44,7 +44,7 @@ class Reflector {
   ~Reflector();  // Stop()
 
   void Start();
-  void RequestStop();  // the thread ends within kWatchSlice; Stop() joins it
+  void RequestStop();  // interrupts the open watch: the thread ends soon; Stop() joins it
   void Stop();
   // Blocks until the first list has been delivered (true) or the deadline passed (false).
   bool WaitSynced(std::chrono::steady_clock::time_point deadline);
@@ -53,8 +53,10 @@ class Reflector {
   std::optional<json> Get(const std::string& key) const;
   std::vector<json> List() const;
 
-  // How long one watch request may stay open before it is re-opened (bounds Stop's latency).
-  static constexpr std::chrono::milliseconds kWatchSlice{1000};
+  // How long one watch request stays open (the server ends it at timeoutSeconds=300 first). A
+  // watch re-opened often is not free: the server replays every change since its
+  // resourceVersion, which stays old on a quiet resource between bookmarks.
+  static constexpr std::chrono::seconds kWatchTimeout{330};
 
  private:
   void Run();
@@ -70,6 +72,7 @@ class Reflector {
   std::map<std::string, json> items_;
   std::atomic<bool> synced_{false};
   std::atomic<bool> stop_{false};
+  client::ApiClient client_;  // used by the thread; Interrupt() from RequestStop
   std::thread thread_;
 };
 

@@ -73,6 +73,11 @@ class ApiClient {
   Status Watch(const std::string& target, const std::function<bool(const json&)>& onEvent,
                std::chrono::steady_clock::time_point deadline, HttpResult* errorReply = nullptr);
 
+  // Thread-safe, from any thread: a Watch running on another thread returns soon (kUnavailable,
+  // "interrupted"), and every later Watch or Do returns that at once. For a watcher that must
+  // stop promptly without re-opening its watch every few moments to look at a stop flag.
+  void Interrupt();
+
  private:
   struct Impl;
   Kubeconfig cfg_;
