@@ -237,9 +237,21 @@ void Binder::Install(Pass& pass, size_t from, std::vector<Result<store::TxnResul
     for (size_t j = 0; j < r.shared.size(); ++j) {
       const store::Object& o = *r.shared[j];
       if (StartsWith(o.key, kPVPrefix)) {
-        r.deleted[j] ? pvs_.AssumeDeleted(o) : pvs_.Assume(r.shared[j]);
+        if (r.deleted[j]) {
+          pvs_.AssumeDeleted(o);
+        } else if (w.pv && o.key == w.pvKey) {
+          pvs_.AssumeDecoded(r.shared[j], std::move(*w.pv));
+        } else {
+          pvs_.Assume(r.shared[j]);
+        }
       } else if (StartsWith(o.key, kPVCPrefix)) {
-        r.deleted[j] ? pvcs_.AssumeDeleted(o) : pvcs_.Assume(r.shared[j]);
+        if (r.deleted[j]) {
+          pvcs_.AssumeDeleted(o);
+        } else if (w.pvc && o.key == w.pvcKey) {
+          pvcs_.AssumeDecoded(r.shared[j], std::move(*w.pvc));
+        } else {
+          pvcs_.Assume(r.shared[j]);
+        }
       }
     }
     tlsAssuming = false;

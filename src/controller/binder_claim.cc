@@ -37,6 +37,14 @@ bool DropPendingCondition(store::json& obj) {
   return true;
 }
 
+// Sets annotation `k` on the JSON object and on its typed metadata alike.
+void SetAnnotation(store::json& obj, api::ObjectMeta& typed, const char* k, const char* v) {
+  store::json& m = obj["metadata"];
+  if (!m.is_object()) typed = {};  // Annotations() below replaces it with an empty object
+  jsonutil::Annotations(obj)[k] = v;
+  typed.annotations[k] = v;
+}
+
 }  // namespace
 
 bool Binder::DelayBinding(const api::PersistentVolumeClaim& c) {
@@ -155,51 +163,78 @@ void Binder::StageBind(const PVItem& v, const PVCItem& c, Pass& pass, const std:
   const api::PersistentVolumeClaim& pvc = c->obj;
   const api::Time now = opts_.now();
 
+  // The same edits are made on the JSON and on copies of the typed objects (assumed into the
+  // informers without a decode once written).
   // The volume: claimRef, bound-by-controller when the controller made the link, phase Bound.
   store::json vj = v->raw;
+  auto vt = std::make_shared<api::PersistentVolume>(pv);
   bool vChanged = false;
   const auto& ref = pv.spec.claimRef;
   if (!ref || ref->name != pvc.metadata.name || ref->namespace_ != pvc.metadata.namespace_ ||
       ref->uid != pvc.metadata.uid) {
-    if (!IsVolumeBoundToClaim(pv, pvc))
-      jsonutil::Annotations(vj)[api::kAnnBoundByController] = kYes;
+    if (!IsVolumeBoundToClaim(pv, pvc)) {
+      SetAnnotation(vj, vt->metadata, api::kAnnBoundByController, kYes);
+    }
     vj["spec"]["claimRef"] = {{"kind", "PersistentVolumeClaim"},
                               {"namespace", pvc.metadata.namespace_},
                               {"name", pvc.metadata.name},
                               {"uid", pvc.metadata.uid},
                               {"apiVersion", "v1"},
                               {"resourceVersion", pvc.metadata.resourceVersion}};
+    api::ObjectReference r;
+    r.kind = "PersistentVolumeClaim";
+    r.namespace_ = pvc.metadata.namespace_;
+    r.name = pvc.metadata.name;
+    r.uid = pvc.metadata.uid;
+    r.apiVersion = "v1";
+    r.resourceVersion = pvc.metadata.resourceVersion;
+    vt->spec.claimRef = std::move(r);
     vChanged = true;
   }
   if (pv.status.phase != "Bound") {
     store::json& st = vj["status"];
-    if (!st.is_object()) st = store::json::object();
+    if (!st.is_object()) {
+      st = store::json::object();
+      vt->status = {};
+    }
     st["phase"] = "Bound";
     st.erase("message");
     st.erase("reason");
     st["lastPhaseTransitionTime"] = now;
+    vt->status.phase = "Bound";
+    vt->status.message.clear();
+    vt->status.reason.clear();
+    vt->status.lastPhaseTransitionTime = now;
     vChanged = true;
   }
   if (!pv.metadata.deletionTimestamp &&
       jsonutil::EnsureFinalizer(vj, api::kFinalizerPVProtection)) {
+    vt->metadata.finalizers.push_back(api::kFinalizerPVProtection);
     vChanged = true;
   }
 
   // The claim: volumeName, bind-completed (+ bound-by-controller), status Bound with the PV's
   // capacity and access modes.
   store::json cj = c->raw;
+  auto ct = std::make_shared<api::PersistentVolumeClaim>(pvc);
   bool cChanged = false;
   if (pvc.spec.volumeName != pv.metadata.name) {
-    cj["spec"]["volumeName"] = pv.metadata.name;
-    jsonutil::Annotations(cj)[api::kAnnBoundByController] = kYes;
+    store::json& spec = cj["spec"];
+    if (!spec.is_object()) ct->spec = {};  // operator[] below turns null into an object
+    spec["volumeName"] = pv.metadata.name;
+    ct->spec.volumeName = pv.metadata.name;
+    SetAnnotation(cj, ct->metadata, api::kAnnBoundByController, kYes);
     cChanged = true;
   }
   if (!HasAnn(pvc.metadata, api::kAnnBindCompleted)) {
-    jsonutil::Annotations(cj)[api::kAnnBindCompleted] = kYes;
+    SetAnnotation(cj, ct->metadata, api::kAnnBindCompleted, kYes);
     cChanged = true;
   }
   store::json& cst = cj["status"];
-  if (!cst.is_object()) cst = store::json::object();
+  if (!cst.is_object()) {
+    cst = store::json::object();
+    ct->status = {};
+  }
   store::json modes = v->raw["spec"].value("accessModes", store::json::array());
   store::json cap = v->raw["spec"].value("capacity", store::json::object());
   // The capacity is copied when the claim becomes Bound (or has none), as Kubernetes'
@@ -210,12 +245,23 @@ void Binder::StageBind(const PVItem& v, const PVCItem& c, Pass& pass, const std:
   if (becomingBound || noCapacity || cst.value("accessModes", store::json()) != modes) {
     cst["phase"] = "Bound";
     cst["accessModes"] = modes;
-    if (becomingBound || noCapacity) cst["capacity"] = cap;
+    ct->status.phase = "Bound";
+    ct->status.accessModes = pv.spec.accessModes;  // decoded from `modes`
+    if (becomingBound || noCapacity) {
+      cst["capacity"] = cap;
+      ct->status.capacity = pv.spec.capacity;  // decoded from `cap`
+    }
     cChanged = true;
   }
-  if (DropPendingCondition(cj)) cChanged = true;
+  if (DropPendingCondition(cj)) {
+    std::erase_if(ct->status.conditions, [](const api::PersistentVolumeClaimCondition& x) {
+      return x.type == kClaimConditionPending;
+    });
+    cChanged = true;
+  }
   if (!pvc.metadata.deletionTimestamp &&
       jsonutil::EnsureFinalizer(cj, api::kFinalizerPVCProtection)) {
+    ct->metadata.finalizers.push_back(api::kFinalizerPVCProtection);
     cChanged = true;
   }
 
@@ -226,8 +272,16 @@ void Binder::StageBind(const PVItem& v, const PVCItem& c, Pass& pass, const std:
   }
   Write w;
   w.key = key;
-  if (vChanged) w.ops.push_back(store::Op::Update(v->key, std::move(vj), v->modRevision));
-  if (cChanged) w.ops.push_back(store::Op::Update(c->key, std::move(cj), c->modRevision));
+  if (vChanged) {
+    w.ops.push_back(store::Op::Update(v->key, std::move(vj), v->modRevision));
+    w.pvKey = v->key;
+    w.pv = std::move(vt);
+  }
+  if (cChanged) {
+    w.ops.push_back(store::Op::Update(c->key, std::move(cj), c->modRevision));
+    w.pvcKey = c->key;
+    w.pvc = std::move(ct);
+  }
   if (!w.ops.empty()) pass.writes.push_back(std::move(w));
 }
 

@@ -12,26 +12,42 @@ void Binder::StageVolumePhase(const PVItem& v, const std::string& phase, const s
   const bool addFinalizer = !v->obj.metadata.deletionTimestamp &&
                             !jsonutil::HasFinalizer(v->raw, api::kFinalizerPVProtection);
   if (st.phase == phase && st.message == message && st.reason == reason && !addFinalizer) return;
+  // The same edits on the JSON and on a copy of the typed object (assumed without a decode).
   store::json obj = v->raw;
+  auto typed = std::make_shared<api::PersistentVolume>(v->obj);
   store::json& s = obj["status"];
-  if (!s.is_object()) s = store::json::object();
-  if (st.phase != phase) s["lastPhaseTransitionTime"] = opts_.now();
+  if (!s.is_object()) {
+    s = store::json::object();
+    typed->status = {};
+  }
+  if (st.phase != phase) {
+    const api::Time now = opts_.now();
+    s["lastPhaseTransitionTime"] = now;
+    typed->status.lastPhaseTransitionTime = now;
+  }
   s["phase"] = phase;
+  typed->status.phase = phase;
   if (message.empty()) {
     s.erase("message");
   } else {
     s["message"] = message;
   }
+  typed->status.message = message;
   if (reason.empty()) {
     s.erase("reason");
   } else {
     s["reason"] = reason;
   }
-  if (addFinalizer) jsonutil::EnsureFinalizer(obj, api::kFinalizerPVProtection);
+  typed->status.reason = reason;
+  if (addFinalizer && jsonutil::EnsureFinalizer(obj, api::kFinalizerPVProtection)) {
+    typed->metadata.finalizers.push_back(api::kFinalizerPVProtection);
+  }
   std::function<void()> onOk;
   if (phase == "Released") onOk = [this, key = v->key] { queue_.Add(key); };  // reclaim next
-  pass.writes.push_back(
-      Write{v->key, {store::Op::Update(v->key, std::move(obj), v->modRevision)}, std::move(onOk)});
+  Write w{v->key, {store::Op::Update(v->key, std::move(obj), v->modRevision)}, std::move(onOk)};
+  w.pvKey = v->key;
+  w.pv = std::move(typed);
+  pass.writes.push_back(std::move(w));
 }
 
 Status Binder::SyncVolume(const std::string& key, Pass& pass) {

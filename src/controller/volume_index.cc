@@ -52,7 +52,6 @@ void VolumeIndex::Reserve(const std::string& name) {
 void VolumeIndex::Upsert(const PVItem& item) {
   const api::PersistentVolume& pv = item->obj;
   const std::string& name = pv.metadata.name;
-  Remove(name);
   Entry e;
   e.item = item;
   e.bucket = AccessModesKey(pv.spec.accessModes);
@@ -62,6 +61,41 @@ void VolumeIndex::Upsert(const PVItem& item) {
   e.available =
       !pv.spec.claimRef && pv.status.phase == "Available" && !pv.metadata.deletionTimestamp;
   if (pv.spec.claimRef) e.preboundKey = ClaimRefKey(pv);
+  if (auto it = byName_.find(name); it != byName_.end()) {
+    Entry& cur = it->second;
+    if (cur.bucket == e.bucket && cur.cls == e.cls && cur.vmode == e.vmode && cur.cap == e.cap) {
+      // Same bucket, class, mode and size (the common case: a phase change, or the bind of a
+      // reserved volume): only the claimable set, the pre-bound index and the item change. Same
+      // result as Remove + insert below, without re-building the entry.
+      if (cur.preboundKey != e.preboundKey) {
+        if (!cur.preboundKey.empty()) {
+          auto p = prebound_.find(cur.preboundKey);
+          if (p != prebound_.end()) {
+            p->second.erase(name);
+            if (p->second.empty()) prebound_.erase(p);
+          }
+        }
+        if (!e.preboundKey.empty()) prebound_[e.preboundKey].insert(name);
+        cur.preboundKey = std::move(e.preboundKey);
+      }
+      Bucket& b = buckets_.at(e.bucket);
+      if (b.members == 1) b.modes = pv.spec.accessModes;  // as if the bucket were re-created
+      if (cur.available != e.available) {
+        auto& set = b.avail[{e.cls, e.vmode}];
+        if (e.available) {
+          set.insert({e.cap, name});
+        } else {
+          set.erase({cur.cap, name});
+          if (set.empty()) b.avail.erase({e.cls, e.vmode});
+        }
+      }  // else: claimable before and after, at the same capacity (set keys compare by value)
+      cur.item = item;
+      cur.cap = e.cap;
+      cur.available = e.available;
+      return;
+    }
+    Remove(name);
+  }
   Bucket& b = buckets_[e.bucket];
   if (b.members++ == 0) {
     b.modes = pv.spec.accessModes;

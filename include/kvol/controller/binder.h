@@ -11,8 +11,11 @@
 // revision preconditions, so a crash never leaves half a bind and a PV is never bound to two
 // claims. A volume chosen for a claim is reserved for the rest of the pass; written objects are
 // assumed into the informer caches (shared with the store, not copied) once their chunk is
-// durable, and the watch's copies of them are not decoded again (Informer::BeginWrites). A failed
-// write re-queues its key with backoff.
+// durable, and the watch's copies of them are not decoded again (Informer::BeginWrites). The
+// binds and phase changes make each edit twice, on the JSON written and on a copy of the cached
+// typed object, so their results enter the caches without a decode (Informer::AssumeDecoded;
+// debug builds check the typed copy against a decode). A failed write re-queues its key with
+// backoff.
 //
 // Why Pending: every Pending claim carries status.conditions[type=Pending] (status True, reason,
 // message) and an Event with the same reason and message; when no volume fits, the message
@@ -89,6 +92,12 @@ class Binder {
     std::vector<store::Op> ops;
     std::function<void()> onOk;
     std::function<void()> onFail = nullptr;  // the Txn failed (precondition or I/O)
+    // When set: the written PV / PVC (ops with these keys) as typed objects, built by applying
+    // the same edits to the cached typed object; assumed into the informers without a decode.
+    std::string pvKey = {};
+    std::string pvcKey = {};
+    std::shared_ptr<api::PersistentVolume> pv = nullptr;
+    std::shared_ptr<api::PersistentVolumeClaim> pvc = nullptr;
   };
   struct Pass {
     std::vector<Write> writes;

@@ -20,12 +20,16 @@
 //   writer's Assume brings the same revision), only their revision is noted. EndWrites() fetches
 //   the key from the store (the latest state) when the watch saw a revision newer than the cached
 //   one (someone else's write, or a write that failed), so no change is lost.
+// - AssumeDecoded(o, typed): Assume with the typed object supplied by the writer (who applied
+//   its JSON edits to a copy of the cached typed object too) instead of a decode.
 //
 // Thread safety: every method may be called from any thread. Handlers must be added before
 // Start().
 #pragma once
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <map>
@@ -49,6 +53,14 @@ class Informer {
           key(src->key),
           raw(src->value),
           obj(api::FromJsonLoose<T>(src->value)),
+          createRevision(src->createRevision),
+          modRevision(src->modRevision) {}
+    // With the decoded object given (see AssumeDecoded) instead of decoding src->value.
+    Item(store::SharedObject o, T decoded)
+        : src(std::move(o)),
+          key(src->key),
+          raw(src->value),
+          obj(std::move(decoded)),
           createRevision(src->createRevision),
           modRevision(src->modRevision) {}
     store::SharedObject src;  // the stored object `key` and `raw` refer to (shared, immutable)
@@ -120,6 +132,23 @@ class Informer {
   void Assume(store::Object&& o) { Apply(o, false, nullptr, &o.value, false); }
   // Same, sharing the store's object (Store::TxnBatchShared) instead of copying it.
   void Assume(const store::SharedObject& o) { Apply(*o, false, o, nullptr, false); }
+  // Same, with `decoded` = what decoding o->value gives, except metadata.resourceVersion (set
+  // here from o's revision): a writer that built its JSON by editing a cached object applies the
+  // same edits to the cached typed object, which is much cheaper than decoding. Debug builds
+  // check it against a real decode (and abort, naming the object, when they differ).
+  void AssumeDecoded(const store::SharedObject& o, T decoded) {
+    decoded.metadata.resourceVersion = std::to_string(o->modRevision);
+#ifndef NDEBUG
+    if (!(decoded == api::FromJsonLoose<T>(o->value))) {
+      std::fprintf(stderr,
+                   "Informer::AssumeDecoded: typed edit differs from decode for %s:\n%s\n%s\n",
+                   o->key.c_str(), api::ToJson(decoded).dump().c_str(),
+                   api::ToJson(api::FromJsonLoose<T>(o->value)).dump().c_str());
+      std::abort();
+    }
+#endif
+    Apply(*o, false, nullptr, nullptr, false, std::make_shared<Item>(o, std::move(decoded)));
+  }
   // Records that `key` was deleted at `rev`.
   void AssumeDeleted(const store::Object& last) { Apply(last, true, nullptr, nullptr, false); }
 
@@ -180,11 +209,12 @@ class Informer {
   // fromWatch: a watch event (skipped, only noted, while its key is in a BeginWrites bracket).
   // The item's JSON comes from `shared` (the store's object) when set, else from o (moving *take
   // when set, else copying).
+  // premade: the new item, already built (AssumeDecoded).
   void Apply(const store::Object& o, bool deleted, const store::SharedObject& shared,
-             store::json* take, bool fromWatch) {
+             store::json* take, bool fromWatch, ItemPtr premade = nullptr) {
     ItemPtr old;
-    ItemPtr neu;
-    if (!deleted) {
+    ItemPtr neu = std::move(premade);
+    if (!deleted && !neu) {
       // Decode outside the lock; a revision already cached is skipped before decoding.
       {
         std::lock_guard<std::mutex> lk(mu_);

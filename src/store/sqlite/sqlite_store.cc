@@ -16,10 +16,12 @@
 #include "kvol/store/watch_hub.h"
 #include "src/store/sqlite/commit_metrics.h"
 #include "src/store/sqlite/db.h"
+#include "src/store/sqlite/json_encode.h"
 
 namespace kvol::store {
 namespace {
 
+using sqlite::AppendJson;
 using sqlite::Db;
 using sqlite::Stmt;
 using ObjectPtr = std::shared_ptr<const Object>;
@@ -182,6 +184,7 @@ class SqliteStore : public Store {
   std::mutex writeMu_;  // the writer connection and its statements
   Db writer_;
   Stmt insert_, setRevision_;
+  std::string encodeBuf_;  // ApplyTxn's serialized value (reused: no allocation per write)
 
   std::shared_mutex stateMu_;                 // current_ (written only by the committer)
   std::map<std::string, ObjectPtr> current_;  // the latest state of every live key
@@ -382,7 +385,9 @@ Result<TxnResult> SqliteStore::ApplyTxn(std::vector<Op>& ops, bool shared, Revis
     insert_.Bind(4, int64_t(del));
     insert_.Bind(5, w.created ? newRev : cur->createRevision);
     insert_.Bind(6, cur ? cur->modRevision : 0);
-    insert_.Bind(7, w.value.dump());
+    encodeBuf_.clear();
+    AppendJson(encodeBuf_, w.value);
+    insert_.Bind(7, encodeBuf_);
     int rc = insert_.Step();
     insert_.Reset();
     if (rc != SQLITE_DONE) {
