@@ -7,6 +7,7 @@
 #include "kvol/apiserver/admission.h"
 #include "kvol/apiserver/errors.h"
 #include "kvol/apiserver/protobuf_body.h"
+#include "kvol/common/trace.h"
 #include "kvol/patch/apply.h"
 #include "kvol/patch/patch.h"
 #include "object_meta.h"
@@ -299,6 +300,7 @@ Reply HandleCreate(const RestContext& c) {
     if (DryRun(c.req)) return R(WithWarnings(JsonResponse(obj, 201), warnings));
     auto r = c.store().Txn({store::Op::Create(store::KeyFor(info.resource, c.rr.ns, name), obj)});
     if (r.ok()) {
+      if (NodeTraceOn()) NodeTrace(Meta(obj, "uid"), "api created");
       return R(WithWarnings(JsonResponse(Present(info, r->objects.at(0)), 201), warnings));
     }
     if (r.status().IsAlreadyExists()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kvol/common/trace.h"
 #include "kvol/controller/topology.h"
 
 namespace kvol::controller {
@@ -325,6 +326,7 @@ Status Scheduler::Sync(const std::string& podKey) {
   auto r = store_.Txn({store::Op::Update(pod->key, std::move(obj), pod->modRevision)});
   if (!r.ok()) return r.status();
   pods_.Assume(r->objects[0]);
+  NodeTrace(p.metadata.uid, "scheduled");
   events_.Event(
       pod->raw, kEventNormal, "Scheduled",
       "Successfully assigned " + p.metadata.namespace_ + "/" + p.metadata.name + " to " + chosen);

@@ -1,6 +1,7 @@
-// KVOL_NODE_TRACE=1 timeline lines for the pod start path (node agent, runtime, shims): one
-// stderr line per step, "kvol node trace: <CLOCK_MONOTONIC ms> <id> <what>", so the lines of the
-// agent and of its shims (whose stderr is the agent's) merge into one timeline. Costs one getenv
+// KVOL_NODE_TRACE=1 timeline lines for the pod start path (API server create, scheduler, node
+// agent, runtime, shims): one stderr line per step, "kvol node trace: <CLOCK_MONOTONIC ms> <id>
+// <what>", so the lines of the server, the agent and its shims (whose stderr is the agent's)
+// merge into one timeline. Costs one getenv
 // per process when off.
 //
 // Thread safety: safe from any thread (one fprintf per line).
