@@ -249,6 +249,9 @@ void SandboxPool::Run() {
   for (;;) {
     cv_.wait(l, [this] { return closed_ || (want_ && !ready_); });
     if (closed_) return;
+    // Not during the start of the pod that took the last spare: making one (a fork of the agent,
+    // a network namespace) would take a CPU from that pod's volumes and crun.
+    if (cv_.wait_for(l, kRefillDelay, [this] { return closed_; })) return;
     want_ = false;
     l.unlock();
     // Leftovers (a dead agent's spare, a failed attempt) first.
