@@ -18,31 +18,6 @@ namespace kvol::apiserver {
 
 namespace {
 
-// /proc/net/tcp prints an address as the in-memory bytes of the address in hex, 32-bit words in
-// host order; this renders `addr` the same way.
-std::optional<std::string> ProcHex(const std::string& addr, bool* v6) {
-  in_addr a4{};
-  in6_addr a6{};
-  char buf[40];
-  if (inet_pton(AF_INET, addr.c_str(), &a4) == 1) {
-    *v6 = false;
-    std::snprintf(buf, sizeof buf, "%08X", a4.s_addr);
-    return std::string(buf);
-  }
-  if (inet_pton(AF_INET6, addr.c_str(), &a6) == 1) {
-    *v6 = true;
-    std::string out;
-    for (int w = 0; w < 4; ++w) {
-      uint32_t word;
-      std::memcpy(&word, a6.s6_addr + 4 * w, 4);
-      std::snprintf(buf, sizeof buf, "%08X", word);
-      out += buf;
-    }
-    return out;
-  }
-  return std::nullopt;
-}
-
 std::optional<uid_t> Scan(const char* file, const std::string& local, const std::string& remote) {
   std::ifstream in(file);
   std::string line;
@@ -85,6 +60,18 @@ std::optional<DiagAddr> ParseDiagAddr(const std::string& addr) {
     return d;
   }
   return std::nullopt;
+}
+
+// /proc/net/tcp{,6} print an address as its in-memory bytes in hex, 32-bit words in host order
+// (one word for IPv4, four for IPv6); this renders `a` the same way.
+std::string ProcHex(const DiagAddr& a) {
+  std::string out;
+  char buf[16];
+  for (int w = 0; w < (a.family == AF_INET ? 1 : 4); ++w) {
+    std::snprintf(buf, sizeof buf, "%08X", a.words[w]);
+    out += buf;
+  }
+  return out;
 }
 
 enum class Diag { kFound, kNotFound, kUnavailable };
@@ -164,16 +151,21 @@ std::optional<uid_t> LoopbackPeerUid(const std::string& clientAddr, uint16_t cli
         break;  // a kernel without sock_diag for TCP: read the table
     }
   }
-  bool v6c = false, v6s = false;
-  auto c = ProcHex(clientAddr, &v6c);
-  auto s = ProcHex(serverAddr, &v6s);
-  if (!c || !s || v6c != v6s) return std::nullopt;
+  return LoopbackPeerUidFromProc(clientAddr, clientPort, serverAddr, serverPort);
+}
+
+std::optional<uid_t> LoopbackPeerUidFromProc(const std::string& clientAddr, uint16_t clientPort,
+                                             const std::string& serverAddr, uint16_t serverPort) {
+  // The same address forms as for sock_diag: an IPv4-mapped address is the IPv4 socket it is.
+  auto c = ParseDiagAddr(clientAddr);
+  auto s = ParseDiagAddr(serverAddr);
+  if (!c || !s || c->family != s->family) return std::nullopt;
   char port[8];
   std::snprintf(port, sizeof port, "%04X", clientPort);
-  std::string local = *c + ":" + port;
+  std::string local = ProcHex(*c) + ":" + port;
   std::snprintf(port, sizeof port, "%04X", serverPort);
-  std::string remote = *s + ":" + port;
-  return Scan(v6c ? "/proc/net/tcp6" : "/proc/net/tcp", local, remote);
+  std::string remote = ProcHex(*s) + ":" + port;
+  return Scan(c->family == AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6", local, remote);
 }
 
 }  // namespace kvol::apiserver

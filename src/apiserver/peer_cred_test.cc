@@ -41,6 +41,45 @@ TEST(PeerCred, FindsTheUidOfTheClientEndOfALoopbackConnection) {
   close(srv);
 }
 
+// An IPv4 client of a dual-stack (::) listener: the server sees both ends as ::ffff:127.0.0.1,
+// while the client's socket is an IPv4 one. Both lookups (sock_diag, and the /proc/net/tcp scan
+// kept for kernels without it) must find it under its IPv4 form.
+TEST(PeerCred, FindsAnIpv4ClientOfADualStackListenerBothWays) {
+  int srv = socket(AF_INET6, SOCK_STREAM, 0);
+  ASSERT_GE(srv, 0);
+  int off = 0;
+  ASSERT_EQ(setsockopt(srv, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off), 0);
+  sockaddr_in6 a6{};
+  a6.sin6_family = AF_INET6;
+  a6.sin6_addr = in6addr_any;
+  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&a6), sizeof a6), 0);
+  ASSERT_EQ(listen(srv, 1), 0);
+  socklen_t len = sizeof a6;
+  getsockname(srv, reinterpret_cast<sockaddr*>(&a6), &len);
+  const uint16_t srvPort = ntohs(a6.sin6_port);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(srvPort);
+  int cli = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  int acc = accept(srv, nullptr, nullptr);
+  ASSERT_GE(acc, 0);
+
+  for (auto* lookup : {&LoopbackPeerUid, &LoopbackPeerUidFromProc}) {
+    auto uid = lookup("::ffff:127.0.0.1", PortOf(cli), "::ffff:127.0.0.1", srvPort);
+    ASSERT_TRUE(uid.has_value()) << (lookup == &LoopbackPeerUid ? "sock_diag" : "/proc");
+    EXPECT_EQ(*uid, getuid());
+    auto plain = lookup("127.0.0.1", PortOf(cli), "127.0.0.1", srvPort);
+    ASSERT_TRUE(plain.has_value());
+    EXPECT_EQ(*plain, getuid());
+    EXPECT_FALSE(lookup("127.0.0.1", 1, "127.0.0.1", srvPort).has_value());
+  }
+  close(acc);
+  close(cli);
+  close(srv);
+}
+
 // The uid is the one of the process owning the client end, not ours: a child that drops to
 // nobody (65534) connects and keeps its socket open until told to go.
 TEST(PeerCred, FindsAnotherUsersClientEnd) {

@@ -25,6 +25,11 @@ namespace kvol::apiserver {
 std::optional<uid_t> LoopbackPeerUid(const std::string& clientAddr, uint16_t clientPort,
                                      const std::string& serverAddr, uint16_t serverPort);
 
+// The same lookup in /proc/net/tcp or /proc/net/tcp6 (a scan of the whole table): what
+// LoopbackPeerUid falls back to on a kernel without TCP sock_diag; public for its test.
+std::optional<uid_t> LoopbackPeerUidFromProc(const std::string& clientAddr, uint16_t clientPort,
+                                             const std::string& serverAddr, uint16_t serverPort);
+
 // True for 127.0.0.0/8 and ::1 (and ::ffff:127.x).
 bool IsLoopbackAddress(const std::string& addr);
 
