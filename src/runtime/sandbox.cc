@@ -19,6 +19,7 @@
 #include <cstring>
 #include <thread>
 
+#include "kvol/common/trace.h"
 #include "kvol/os/fs.h"
 
 namespace kvol::runtime {
@@ -240,6 +241,10 @@ Status SandboxPool::Take(const std::string& dir, const std::string& hostname) {
     cv_.notify_all();
   }
   l.unlock();
+  if (NodeTraceOn()) {  // the pod's uid is the name of the sandbox dir's parent
+    const std::string pod = ParentOf(dir);
+    NodeTrace(pod.substr(pod.rfind('/') + 1), st.ok() ? "sandbox from spare" : "sandbox made");
+  }
   if (st.ok()) return st;
   return MakeSandboxNamespaces(dir, hostname);
 }
