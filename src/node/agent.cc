@@ -14,6 +14,7 @@
 #include "agent_api.h"
 #include "attachment_wake.h"
 #include "kvol/api/meta.h"
+#include "kvol/common/trace.h"
 #include "kvol/image/image_store.h"
 #include "kvol/node/volume_manager.h"
 #include "kvol/os/cgroup_tuning.h"
@@ -111,7 +112,7 @@ Status Agent::Impl::Start() {
   cfg.token = o.token;
   cfg.caFile = o.certificateAuthority;
 
-  Trace("agent", "start");
+  NodeTrace("agent", "start");
   if (!o.protectKernelDefaults) {
     auto tuned = os::FavorCgroupDynamicModifications();
     if (!tuned.ok()) {
@@ -122,7 +123,7 @@ Status Agent::Impl::Start() {
     }
   }
   HostInfo host = ReadHostInfo(o.dataDir, o.crunPath);
-  Trace("agent", "host info");
+  NodeTrace("agent", "host info");
   localDriver = std::make_unique<driver::LocalNodeDriver>(o.dataDir);
   blockDriver = std::make_unique<driver::BlockNodeDriver>(o.dataDir, o.blockPool);
   images = std::make_unique<image::ImageStore>(o.dataDir + "/images");
@@ -179,7 +180,7 @@ Status Agent::Impl::Start() {
   eventQueue->Start();
   objects->Start();
   KVOL_RETURN_IF_ERROR(volumes->Start());
-  Trace("agent", "volume manager");
+  NodeTrace("agent", "volume manager");
 
   logs = std::make_unique<LogServer>(o.token,
                                      [this](const LogQuery& q) { return workers->ResolveLog(q); });
@@ -189,7 +190,7 @@ Status Agent::Impl::Start() {
       std::make_unique<NodeStatusReporter>(cfg, name, o.zone, logPort, host, o.heartbeatSeconds);
   nodeStatus->ReportVolumesInUseFrom(o.dataDir);
   KVOL_RETURN_IF_ERROR(nodeStatus->Register());
-  Trace("agent", "registered");
+  NodeTrace("agent", "registered");
 
   // The pods bound here: the first list drives reconstruction, then the watch takes over.
   pods = std::make_unique<Reflector>(
@@ -209,12 +210,12 @@ Status Agent::Impl::Start() {
         if (auto p = DecodePod(item)) bound.push_back(std::move(*p));
       }
     }
-    Trace("agent", "pods listed");
+    NodeTrace("agent", "pods listed");
     objects->WaitSynced(Clock::now() + std::chrono::seconds(5));
-    Trace("agent", "caches synced");
+    NodeTrace("agent", "caches synced");
     workers->Reconstruct(bound);
   }
-  Trace("agent", "reconstructed");
+  NodeTrace("agent", "reconstructed");
   pods->Start();
   nodeStatus->StartHeartbeat();
   running = true;

@@ -44,11 +44,10 @@ std::string ObjectKey(const json& obj) {
 
 Reflector::Reflector(client::Kubeconfig cfg, std::string basePath, std::string fieldSelector,
                      Handler onEvent)
-    : cfg_(std::move(cfg)),
-      basePath_(std::move(basePath)),
+    : basePath_(std::move(basePath)),
       fieldSelector_(std::move(fieldSelector)),
       onEvent_(std::move(onEvent)),
-      client_(cfg_) {}
+      client_(std::move(cfg)) {}
 
 Reflector::~Reflector() { Stop(); }
 

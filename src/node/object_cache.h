@@ -64,7 +64,6 @@ class Reflector {
   void Apply(const std::string& type, const json& obj);
   void SleepFor(std::chrono::milliseconds d);
 
-  client::Kubeconfig cfg_;
   std::string basePath_, fieldSelector_;
   Handler onEvent_;
   mutable std::mutex mu_;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "kvol/api/meta.h"
+#include "kvol/common/trace.h"
 #include "kvol/os/fs.h"
 #include "kvol/volume/subpath.h"
 #include "pod_worker_pool.h"
@@ -184,7 +185,7 @@ void PodWorkers::Reconstruct(const std::vector<api::Pod>& pods) {
 }
 
 void PodWorkers::Update(const api::Pod& pod) {
-  Trace(pod.metadata.uid, "update");
+  NodeTrace(pod.metadata.uid, "update");
   Reap();
   std::shared_ptr<Worker> w, replaced;
   {

@@ -16,13 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "kvol/common/trace.h"
 #include "pod_worker_pool.h"
 
 namespace kvol::node {
-
-// KVOL_NODE_TRACE=1 timeline (kvol/common/trace.h).
-inline void Trace(const std::string& uid, const char* what) { NodeTrace(uid, what); }
 
 struct PodWorkers::Worker {
   using Clock = std::chrono::steady_clock;

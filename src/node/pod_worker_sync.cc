@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "kvol/api/meta.h"
+#include "kvol/common/trace.h"
 #include "kvol/os/fs.h"
 #include "kvol/volume/subpath.h"
 #include "pod_worker_pool.h"
@@ -157,7 +158,7 @@ void PodWorkers::Sync(Worker& w, const api::Pod& pod) {
       d_.volumes->AddPod(pod);
       w.addedRv = volKey;
     }
-    Trace(w.uid, "volumes added");
+    NodeTrace(w.uid, "volumes added");
   };
   // Volumes first when the runtime has made DIR shared already (see sandboxMade_), so that they
   // are set up (on the volume manager's thread) while the sandbox is made.
@@ -175,11 +176,11 @@ void PodWorkers::Sync(Worker& w, const api::Pod& pod) {
     w.sandbox = *sb;
     w.sandboxReady = true;
     sandboxMade_ = true;
-    Trace(w.uid, "sandbox");
+    NodeTrace(w.uid, "sandbox");
   }
   if (!volumesFirst) addVolumes();
   auto vols = d_.volumes->WaitForVolumes(w.uid, Clock::now() + std::chrono::milliseconds(500));
-  Trace(w.uid, "volumes ready");
+  NodeTrace(w.uid, "volumes ready");
   if (!vols.ok()) {
     // The volume manager reports the reason as events (FailedMount) and wakes us when ready.
     w.WakeBy(Clock::now() + std::chrono::milliseconds(500));
@@ -429,9 +430,9 @@ void PodWorkers::StartContainer(Worker& w, const api::Pod& pod, ContainerRecord&
   c.privileged = sc && sc->privileged.value_or(false);
   c.readOnlyRootfs = sc && sc->readOnlyRootFilesystem.value_or(false);
 
-  Trace(w.uid, "container config");
+  NodeTrace(w.uid, "container config");
   Status st = d_.runtime->Start(c);
-  Trace(w.uid, "container started");
+  NodeTrace(w.uid, "container started");
   if (st.IsAlreadyExists()) {  // left behind by a run that died while starting it
     Status s = d_.runtime->Stop(c.id, 0);
     s = d_.runtime->Remove(c.id);
@@ -609,12 +610,12 @@ void PodWorkers::WriteStatus(Worker& w, const api::Pod& pod) {
   std::string ns = pod.metadata.namespace_, name = pod.metadata.name, uid = w.uid;
   json body = {{"metadata", {{"uid", uid}}}, {"status", sj}};
   std::string b = body.dump();
-  Trace(uid, "status queued");
+  NodeTrace(uid, "status queued");
   d_.statusQueue->Post("status/" + uid, [ns, name, b, uid](client::ApiClient& c) {
-    Trace(uid, "status sending");
+    NodeTrace(uid, "status sending");
     auto r = c.Do("PATCH", "/api/v1/namespaces/" + ns + "/pods/" + name + "/status", b,
                   "application/merge-patch+json");
-    Trace(uid, "status written");
+    NodeTrace(uid, "status written");
     if (!r.ok() || (r->status != 200 && r->status != 404)) {
       Log("pod " + ns + "/" + name + " status: " +
           (r.ok() ? "HTTP " + std::to_string(r->status) + ": " + r->body : r.status().message()));
