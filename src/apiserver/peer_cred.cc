@@ -74,6 +74,18 @@ std::string ProcHex(const DiagAddr& a) {
   return out;
 }
 
+// The /proc/net/tcp{,6} lookup, with the same address forms as sock_diag's (an IPv4-mapped
+// address is the IPv4 socket it is).
+std::optional<uid_t> ScanProc(const DiagAddr& client, uint16_t clientPort, const DiagAddr& server,
+                              uint16_t serverPort) {
+  char port[8];
+  std::snprintf(port, sizeof port, "%04X", clientPort);
+  std::string local = ProcHex(client) + ":" + port;
+  std::snprintf(port, sizeof port, "%04X", serverPort);
+  std::string remote = ProcHex(server) + ":" + port;
+  return Scan(client.family == AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6", local, remote);
+}
+
 enum class Diag { kFound, kNotFound, kUnavailable };
 
 // Asks the kernel for the one TCP socket whose local end is client and remote end is server
@@ -138,34 +150,27 @@ bool IsLoopbackAddress(const std::string& addr) {
 
 std::optional<uid_t> LoopbackPeerUid(const std::string& clientAddr, uint16_t clientPort,
                                      const std::string& serverAddr, uint16_t serverPort) {
-  auto dc = ParseDiagAddr(clientAddr);
-  auto ds = ParseDiagAddr(serverAddr);
-  if (dc && ds && dc->family == ds->family) {
-    uid_t uid = 0;
-    switch (SockDiagUid(*dc, clientPort, *ds, serverPort, &uid)) {
-      case Diag::kFound:
-        return uid;
-      case Diag::kNotFound:
-        return std::nullopt;
-      case Diag::kUnavailable:
-        break;  // a kernel without sock_diag for TCP: read the table
-    }
+  auto c = ParseDiagAddr(clientAddr);
+  auto s = ParseDiagAddr(serverAddr);
+  if (!c || !s || c->family != s->family) return std::nullopt;
+  uid_t uid = 0;
+  switch (SockDiagUid(*c, clientPort, *s, serverPort, &uid)) {
+    case Diag::kFound:
+      return uid;
+    case Diag::kNotFound:
+      return std::nullopt;
+    case Diag::kUnavailable:
+      break;  // a kernel without sock_diag for TCP: read the table
   }
-  return LoopbackPeerUidFromProc(clientAddr, clientPort, serverAddr, serverPort);
+  return ScanProc(*c, clientPort, *s, serverPort);
 }
 
 std::optional<uid_t> LoopbackPeerUidFromProc(const std::string& clientAddr, uint16_t clientPort,
                                              const std::string& serverAddr, uint16_t serverPort) {
-  // The same address forms as for sock_diag: an IPv4-mapped address is the IPv4 socket it is.
   auto c = ParseDiagAddr(clientAddr);
   auto s = ParseDiagAddr(serverAddr);
   if (!c || !s || c->family != s->family) return std::nullopt;
-  char port[8];
-  std::snprintf(port, sizeof port, "%04X", clientPort);
-  std::string local = ProcHex(*c) + ":" + port;
-  std::snprintf(port, sizeof port, "%04X", serverPort);
-  std::string remote = ProcHex(*s) + ":" + port;
-  return Scan(c->family == AF_INET ? "/proc/net/tcp" : "/proc/net/tcp6", local, remote);
+  return ScanProc(*c, clientPort, *s, serverPort);
 }
 
 }  // namespace kvol::apiserver

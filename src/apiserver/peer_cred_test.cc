@@ -17,17 +17,37 @@ uint16_t PortOf(int fd) {
   return ntohs(a.sin_port);
 }
 
-TEST(PeerCred, FindsTheUidOfTheClientEndOfALoopbackConnection) {
+// A listening socket on 127.0.0.1 and an ephemeral port; `a` gets its address. -1 on failure.
+int ListenLoopbackV4(sockaddr_in* a) {
   int srv = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(srv, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(listen(srv, 1), 0);
-  a.sin_port = htons(PortOf(srv));
+  if (srv < 0) return -1;
+  *a = sockaddr_in{};
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(srv, reinterpret_cast<sockaddr*>(a), sizeof *a) != 0 || listen(srv, 1) != 0) {
+    close(srv);
+    return -1;
+  }
+  a->sin_port = htons(PortOf(srv));
+  return srv;
+}
+
+// An IPv4 socket connected to `a`; -1 on failure.
+int ConnectV4(const sockaddr_in& a) {
   int cli = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_EQ(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  if (cli >= 0 && connect(cli, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+    close(cli);
+    return -1;
+  }
+  return cli;
+}
+
+TEST(PeerCred, FindsTheUidOfTheClientEndOfALoopbackConnection) {
+  sockaddr_in a{};
+  int srv = ListenLoopbackV4(&a);
+  ASSERT_GE(srv, 0);
+  int cli = ConnectV4(a);
+  ASSERT_GE(cli, 0);
   int acc = accept(srv, nullptr, nullptr);
   ASSERT_GE(acc, 0);
 
@@ -61,8 +81,8 @@ TEST(PeerCred, FindsAnIpv4ClientOfADualStackListenerBothWays) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(srvPort);
-  int cli = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_EQ(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  int cli = ConnectV4(a);
+  ASSERT_GE(cli, 0);
   int acc = accept(srv, nullptr, nullptr);
   ASSERT_GE(acc, 0);
 
@@ -84,14 +104,9 @@ TEST(PeerCred, FindsAnIpv4ClientOfADualStackListenerBothWays) {
 // nobody (65534) connects and keeps its socket open until told to go.
 TEST(PeerCred, FindsAnotherUsersClientEnd) {
   if (getuid() != 0) GTEST_SKIP() << "needs root to become another user";
-  int srv = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(srv, 0);
   sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(listen(srv, 1), 0);
-  a.sin_port = htons(PortOf(srv));
+  int srv = ListenLoopbackV4(&a);
+  ASSERT_GE(srv, 0);
   int report[2], hold[2];
   ASSERT_EQ(pipe(report), 0);
   ASSERT_EQ(pipe(hold), 0);
@@ -101,10 +116,8 @@ TEST(PeerCred, FindsAnotherUsersClientEnd) {
     close(hold[1]);
     uint16_t port = 0;
     if (setgid(65534) == 0 && setuid(65534) == 0) {
-      int cli = socket(AF_INET, SOCK_STREAM, 0);
-      if (cli >= 0 && connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-        port = PortOf(cli);
-      }
+      int cli = ConnectV4(a);
+      if (cli >= 0) port = PortOf(cli);
     }
     if (write(report[1], &port, sizeof port) != sizeof port) _exit(1);
     char c;
