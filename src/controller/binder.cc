@@ -80,6 +80,20 @@ constexpr size_t kFlushChunk = 1000;
 bool StartsWith(const std::string& s, const std::string& p) {
   return s.compare(0, p.size(), p) == 0;
 }
+// Puts object j of a committed write into its informer: a deletion, the typed object the binder
+// built alongside the JSON (`typedKey` / `typed`, moved out), or else the stored object itself.
+template <typename T>
+void AssumeWritten(Informer<T>& informer, const store::TxnResult& r, size_t j,
+                   const std::string& typedKey, const std::shared_ptr<T>& typed) {
+  if (r.deleted[j]) {
+    informer.AssumeDeleted(*r.shared[j]);
+  } else if (typed && r.shared[j]->key == typedKey) {
+    informer.AssumeDecoded(r.shared[j], std::move(*typed));
+  } else {
+    informer.Assume(r.shared[j]);
+  }
+}
+
 }  // namespace
 
 Binder::Binder(store::Store& s, PVInformer& pvs, PVCInformer& pvcs, ClassInformer& classes,
@@ -237,21 +251,9 @@ void Binder::Install(Pass& pass, size_t from, std::vector<Result<store::TxnResul
     for (size_t j = 0; j < r.shared.size(); ++j) {
       const store::Object& o = *r.shared[j];
       if (StartsWith(o.key, kPVPrefix)) {
-        if (r.deleted[j]) {
-          pvs_.AssumeDeleted(o);
-        } else if (w.pv && o.key == w.pvKey) {
-          pvs_.AssumeDecoded(r.shared[j], std::move(*w.pv));
-        } else {
-          pvs_.Assume(r.shared[j]);
-        }
+        AssumeWritten(pvs_, r, j, w.pvKey, w.pv);
       } else if (StartsWith(o.key, kPVCPrefix)) {
-        if (r.deleted[j]) {
-          pvcs_.AssumeDeleted(o);
-        } else if (w.pvc && o.key == w.pvcKey) {
-          pvcs_.AssumeDecoded(r.shared[j], std::move(*w.pvc));
-        } else {
-          pvcs_.Assume(r.shared[j]);
-        }
+        AssumeWritten(pvcs_, r, j, w.pvcKey, w.pvc);
       }
     }
     tlsAssuming = false;
