@@ -7,11 +7,14 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "kvol/controller/binder.h"
 #include "kvol/controller/event_recorder.h"
+#include "kvol/controller/pv_match.h"
 #include "kvol/controller/scheduler.h"
 #include "src/driver/local/local_driver.h"
 #include "testing/fake_store.h"
@@ -46,6 +49,34 @@ inline json PVC(const std::string& name, const std::string& req,
             {"spec", {{"accessModes", modes}, {"resources", {{"requests", {{"storage", req}}}}}}}};
   if (cls) c["spec"]["storageClassName"] = *cls;
   return c;
+}
+
+// A claim for the randomized VolumeIndex tests, with what both the index and Kubernetes' linear
+// rule are asked about it. Input() points into the object: keep it alive while the input is used.
+struct ClaimQuery {
+  json raw;
+  api::PersistentVolumeClaim claim;
+  Result<std::optional<api::LabelSelectorExpr>> selector;  // a test asserts it parsed
+  MatchInput Input() const {
+    MatchInput in;
+    in.claim = &claim;
+    in.selector = selector.ok() && selector->has_value() ? &**selector : nullptr;
+    return in;
+  }
+};
+
+// Named c0..c9, 1-8Gi, access modes from modeSets[0, modeChoices), a class; sometimes Block,
+// sometimes selecting tier=gold.
+inline ClaimQuery RandomClaimQuery(std::mt19937_64& rng,
+                                   const std::vector<std::vector<std::string>>& modeSets,
+                                   size_t modeChoices, const std::vector<std::string>& classes) {
+  json c = PVC("c" + std::to_string(rng() % 10), std::to_string(1 + rng() % 8) + "Gi",
+               modeSets[rng() % modeChoices], classes[rng() % classes.size()]);
+  if (rng() % 6 == 0) c["spec"]["volumeMode"] = "Block";
+  if (rng() % 4 == 0) c["spec"]["selector"] = {{"matchLabels", {{"tier", "gold"}}}};
+  auto claim = api::FromJsonLoose<api::PersistentVolumeClaim>(c);
+  auto selector = ClaimSelector(claim);
+  return ClaimQuery{std::move(c), std::move(claim), std::move(selector)};
 }
 
 inline json Class(const std::string& name, const std::string& provisioner,

@@ -192,19 +192,12 @@ TEST(VolumeIndex, AgreesWithLinearRuleOnRandomInputs) {
     std::vector<const api::PersistentVolume*> all;
     for (auto& it : items) all.push_back(&it->obj);
     for (int k = 0; k < 40; ++k) {
-      json c = PVC("c" + std::to_string(rng() % 10), std::to_string(1 + rng() % 8) + "Gi",
-                   modeSets[rng() % 4], classes[rng() % classes.size()]);
-      if (rng() % 6 == 0) c["spec"]["volumeMode"] = "Block";
-      if (rng() % 4 == 0) c["spec"]["selector"] = {{"matchLabels", {{"tier", "gold"}}}};
-      auto claim = api::FromJsonLoose<api::PersistentVolumeClaim>(c);
-      auto sel = ClaimSelector(claim);
-      ASSERT_TRUE(sel.ok());
-      MatchInput in;
-      in.claim = &claim;
-      in.selector = sel->has_value() ? &**sel : nullptr;
+      const ClaimQuery q = RandomClaimQuery(rng, modeSets, 4, classes);
+      ASSERT_TRUE(q.selector.ok());
+      const MatchInput in = q.Input();
       const api::PersistentVolume* want = FindMatchingVolumeLinear(in, all);
       auto got = idx.Find(in);
-      SCOPED_TRACE(c.dump());
+      SCOPED_TRACE(q.raw.dump());
       EXPECT_EQ(got ? got->obj.metadata.name : "", want ? want->metadata.name : "");
     }
   }

@@ -116,19 +116,12 @@ TEST(VolumeIndex, UpdatesReservationsAndRemovalsAgreeWithLinearRule) {
         if (!reserved.count(n)) all.push_back(&it->obj);
       }
       for (int k = 0; k < 5; ++k) {
-        json c = PVC("c" + std::to_string(rng() % 10), std::to_string(1 + rng() % 8) + "Gi",
-                     modeSets[rng() % 5], classes[rng() % classes.size()]);
-        if (rng() % 6 == 0) c["spec"]["volumeMode"] = "Block";
-        if (rng() % 4 == 0) c["spec"]["selector"] = {{"matchLabels", {{"tier", "gold"}}}};
-        auto claim = api::FromJsonLoose<api::PersistentVolumeClaim>(c);
-        auto sel = ClaimSelector(claim);
-        ASSERT_TRUE(sel.ok());
-        MatchInput in;
-        in.claim = &claim;
-        in.selector = sel->has_value() ? &**sel : nullptr;
+        const ClaimQuery q = RandomClaimQuery(rng, modeSets, 5, classes);
+        ASSERT_TRUE(q.selector.ok());
+        const MatchInput in = q.Input();
         const api::PersistentVolume* want = FindMatchingVolumeLinear(in, all);
         auto got = idx.Find(in, [&](const std::string& n) { return reserved.count(n) > 0; });
-        SCOPED_TRACE(c.dump());
+        SCOPED_TRACE(q.raw.dump());
         ASSERT_EQ(got ? got->obj.metadata.name : "", want ? want->metadata.name : "")
             << "round " << round << " step " << step;
         if (got) {
